@@ -1,0 +1,22 @@
+/** svcreg as a library: the same registry the CLI drives. */
+export { Registry } from './registry/registry.js';
+export type {
+  RegistryOptions,
+  ServiceSummary,
+  ServiceListing,
+  InstanceListing,
+  WaitOptions,
+  PurgeSelection,
+  PurgeEntry,
+  PurgeResult,
+} from './registry/registry.js';
+export { Registration, DEFAULT_TTL_SECONDS } from './registry/registration.js';
+export type { RegisterOptions, RegisteredInfo } from './registry/registration.js';
+export type { ChangeEvent, ResyncEvent, WatchEvent, WatchOptions, WatchStatus } from './registry/watch.js';
+export type { Instance, InstanceFilter } from './registry/instance.js';
+export { decodeInstance, encodeInstance, matchesFilter } from './registry/instance.js';
+export type { InstanceRecord, MalformedEntry } from './registry/entry.js';
+export { DEFAULT_PREFIX, validateSegment, normalizePrefix, instanceKey } from './registry/keys.js';
+export type { ConnectionOptions } from './registry/connection.js';
+export { DEFAULT_ENDPOINT, DEFAULT_TIMEOUT_MS } from './registry/connection.js';
+export * from './registry/errors.js';

@@ -1,0 +1,175 @@
+/**
+ * The etcd3 client, built from svcreg's options, with the deadlines and error
+ * translation that etcd3 does not give by itself (its `dialTimeout` is ignored
+ * and its default policy retries a dead endpoint three times).
+ * etcd3 and gRPC are loaded here, on first use, so `--help` never pays for them.
+ */
+import { readFileSync } from 'node:fs';
+import type { Etcd3, IOptions } from 'etcd3';
+import { AuthError, SvcregError, UnreachableError, UsageError } from './errors.js';
+
+export const DEFAULT_ENDPOINT = 'http://127.0.0.1:2379';
+export const DEFAULT_TIMEOUT_MS = 5000;
+
+/** How to reach etcd. File paths or the PEM contents themselves are accepted for TLS. */
+export interface ConnectionOptions {
+  /** `http://host:port` or `https://host:port` (a bare `host:port` means http). */
+  endpoints?: string[];
+  /** Deadline of each request, in milliseconds. */
+  timeoutMs?: number;
+  tls?: { cacert?: string | Buffer; cert?: string | Buffer; key?: string | Buffer };
+  auth?: { username: string; password: string };
+}
+
+/** Parses endpoint URLs; throws a UsageError for anything that is not http(s)://host:port. */
+export function parseEndpoints(endpoints: string[]): string[] {
+  if (endpoints.length === 0) throw new UsageError('no etcd endpoint given');
+  const parsed = endpoints.map((raw) => {
+    const text = raw.includes('://') ? raw : `http://${raw}`;
+    let url: URL;
+    try {
+      url = new URL(text);
+    } catch {
+      throw new UsageError(`invalid endpoint ${JSON.stringify(raw)}`, 'use http://host:port or https://host:port');
+    }
+    if ((url.protocol !== 'http:' && url.protocol !== 'https:') || !url.hostname || (url.pathname !== '/' && url.pathname !== '')) {
+      throw new UsageError(`invalid endpoint ${JSON.stringify(raw)}`, 'use http://host:port or https://host:port');
+    }
+    return `${url.protocol}//${url.hostname}:${url.port || '2379'}`;
+  });
+  const secure = parsed.filter((e) => e.startsWith('https:')).length;
+  if (secure > 0 && secure < parsed.length) throw new UsageError('endpoints mix http:// and https://', 'use one scheme for all endpoints');
+  return parsed;
+}
+
+function pem(value: string | Buffer | undefined, what: string): Buffer | undefined {
+  if (value === undefined || Buffer.isBuffer(value)) return value;
+  try {
+    return readFileSync(value);
+  } catch (err) {
+    throw new UsageError(`cannot read ${what} ${value}: ${(err as NodeJS.ErrnoException).code ?? err}`);
+  }
+}
+
+type Etcd3Module = typeof import('etcd3');
+type GlobalPolicy = NonNullable<NonNullable<IOptions['faultHandling']>['global']>;
+
+/** Replaces etcd3's default "retry 3 times" policy: etcd3 only ever calls `execute` on it. */
+const singleAttempt = { execute: (fn: () => unknown) => fn() } as unknown as GlobalPolicy;
+
+/** Options for one unary request. */
+export interface CallOptions {
+  deadline: number;
+}
+
+/** A lazily opened etcd client with per-request deadlines and typed errors. */
+export class Connection {
+  private constructor(
+    readonly client: Etcd3,
+    private readonly etcd3: Etcd3Module,
+    readonly endpoints: string[],
+    readonly timeoutMs: number,
+  ) {}
+
+  /** Validates the options and builds the client; nothing is sent until the first request. */
+  static async open(options: ConnectionOptions): Promise<Connection> {
+    const endpoints = parseEndpoints(options.endpoints ?? [DEFAULT_ENDPOINT]);
+    const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    const secure = endpoints[0].startsWith('https:');
+    const { cacert, cert, key } = options.tls ?? {};
+    if (!secure && (cacert || cert || key)) {
+      throw new UsageError('TLS files given but the endpoints are http://', 'use https:// endpoints with --cacert/--cert/--key');
+    }
+    if (Boolean(cert) !== Boolean(key)) throw new UsageError('--cert and --key go together');
+    const etcd3: Etcd3Module = await import('etcd3');
+    const deadline = () => ({ deadline: Date.now() + timeoutMs });
+    const clientOptions: IOptions = {
+      hosts: endpoints,
+      // One attempt per call: Connection.call retries within the caller's own deadline.
+      faultHandling: { global: singleAttempt },
+      defaultCallOptions: (ctx) => (ctx.isStream ? {} : deadline()),
+      grpcOptions: {
+        // Large prefix reads must not fail at gRPC's default 4 MB.
+        'grpc.max_receive_message_length': -1,
+        // Notice half-open connections; etcd accepts pings every 5 s or slower.
+        'grpc.keepalive_time_ms': 10_000,
+        'grpc.keepalive_timeout_ms': 5_000,
+      },
+    };
+    if (secure && cacert) {
+      clientOptions.credentials = {
+        rootCertificate: pem(cacert, 'CA certificate')!,
+        certChain: pem(cert, 'client certificate'),
+        privateKey: pem(key, 'client key'),
+      };
+    }
+    if (options.auth) clientOptions.auth = { ...options.auth, callOptions: deadline };
+    return new Connection(new etcd3.Etcd3(clientOptions), etcd3, endpoints, timeoutMs);
+  }
+
+  /**
+   * Runs one unary request under an overall deadline of `timeoutMs`, retrying an
+   * unreachable endpoint (another one, when several are given) while time remains.
+   */
+  async call<T>(what: string, fn: (options: CallOptions) => Promise<T>): Promise<T> {
+    const deadline = Date.now() + this.timeoutMs;
+    let attempt = 0;
+    for (;;) {
+      try {
+        return await withTimer(fn({ deadline }), deadline + 250, () => new UnreachableError(`${what}: no answer from etcd within ${this.timeoutMs} ms`));
+      } catch (err) {
+        const translated = this.translate(err, what);
+        attempt++;
+        const retryable = translated instanceof UnreachableError && !(err instanceof UnreachableError);
+        const pause = Math.min(100 * attempt, 500);
+        if (!retryable || attempt >= Math.max(2, this.endpoints.length * 2) || Date.now() + pause >= deadline) throw translated;
+        await new Promise((r) => setTimeout(r, pause));
+      }
+    }
+  }
+
+  /** Maps an etcd3 or gRPC error to svcreg's typed errors. */
+  translate(err: unknown, what: string): SvcregError {
+    if (err instanceof SvcregError) return err;
+    const e = this.etcd3;
+    const message = (err as Error)?.message ?? String(err);
+    const where = this.endpoints.join(',');
+    if (
+      err instanceof e.EtcdAuthenticationFailedError ||
+      err instanceof e.EtcdPermissionDeniedError ||
+      err instanceof e.EtcdUserNotFoundError ||
+      err instanceof e.GRPCUnauthenticatedError ||
+      /permission denied|authentication failed|user name not found|invalid auth token|auth.*not enabled/i.test(message)
+    ) {
+      return new AuthError(`${what}: ${message}`, 'check --user and SVCREG_PASSWORD, and the role granted on the prefix', { cause: err });
+    }
+    if (
+      err instanceof e.GRPCUnavailableError ||
+      err instanceof e.GRPCDeadlineExceededError ||
+      err instanceof e.GRPCCancelledError ||
+      err instanceof e.ClientClosedError ||
+      (err as Error)?.name === 'BrokenCircuitError' ||
+      /deadline|unavailable|ECONNREFUSED|No connection established|failed to connect/i.test(message)
+    ) {
+      return new UnreachableError(`${what}: etcd at ${where} is unreachable (${firstLine(message)})`, 'check that etcd is running and --endpoints is right', { cause: err });
+    }
+    return new SvcregError(`${what}: ${firstLine(message)}`, undefined, { cause: err });
+  }
+
+  close(): void {
+    this.client.close();
+  }
+}
+
+function firstLine(message: string): string {
+  return message.split('\n')[0];
+}
+
+/** Rejects with `onTimeout()` if `promise` has not settled by the `at` timestamp. */
+export function withTimer<T>(promise: Promise<T>, at: number, onTimeout: () => Error): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(onTimeout()), Math.max(0, at - Date.now()));
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}

@@ -1,0 +1,79 @@
+/**
+ * Key layout: `<prefix><service>/<id>`. Names are single key segments so that a
+ * service name can never widen a range (`foo` reads `/services/foo/`, never `foobar`).
+ */
+import { UsageError } from './errors.js';
+
+export const DEFAULT_PREFIX = '/services/';
+
+/** Longest service name or instance id accepted (a DNS name fits). */
+export const MAX_SEGMENT_LENGTH = 253;
+
+// C0 controls, DEL and C1 controls: they break terminals, logs and shell scripts.
+const CONTROL_CHARS = /[\u0000-\u001f\u007f-\u009f]/;
+
+/** Why `value` is not a valid key segment, or undefined when it is. */
+export function segmentProblem(value: string): string | undefined {
+  if (value.length === 0) return 'is empty';
+  if (value === '.' || value === '..') return `may not be "${value}"`;
+  if (value.includes('/')) return 'may not contain "/"';
+  if (CONTROL_CHARS.test(value)) return 'may not contain control characters';
+  if (value.length > MAX_SEGMENT_LENGTH) return `is longer than ${MAX_SEGMENT_LENGTH} characters`;
+  return undefined;
+}
+
+/** Throws a UsageError unless `value` is a valid service name or instance id. */
+export function validateSegment(what: 'service name' | 'instance id', value: string): string {
+  const problem = segmentProblem(value);
+  if (problem) throw new UsageError(`invalid ${what} ${JSON.stringify(value)}: it ${problem}`);
+  return value;
+}
+
+/** Returns the prefix with a leading and a trailing `/`; rejects empty or control characters. */
+export function normalizePrefix(prefix: string): string {
+  if (prefix.length === 0 || CONTROL_CHARS.test(prefix)) {
+    throw new UsageError(`invalid prefix ${JSON.stringify(prefix)}`, 'use a path such as /services/');
+  }
+  let p = prefix.startsWith('/') ? prefix : `/${prefix}`;
+  if (!p.endsWith('/')) p += '/';
+  return p;
+}
+
+/** The key range holding every instance of one service: `<prefix><service>/`. */
+export function serviceKeyPrefix(prefix: string, service: string): string {
+  return `${prefix}${service}/`;
+}
+
+export function instanceKey(prefix: string, service: string, id: string): string {
+  return `${prefix}${service}/${id}`;
+}
+
+export type ParsedKey =
+  | { ok: true; service: string; id: string }
+  | { ok: false; service?: string; id?: string; problem: string };
+
+/** Splits a key under `prefix` into service and id; keys at the wrong depth are reported, not thrown. */
+export function parseKey(prefix: string, key: string): ParsedKey {
+  if (!key.startsWith(prefix)) return { ok: false, problem: 'key is outside the prefix' };
+  const parts = key.slice(prefix.length).split('/');
+  const service = parts[0];
+  if (parts.length !== 2) {
+    return { ok: false, service, problem: `key is not <prefix><service>/<id> (${parts.length} segments)` };
+  }
+  const id = parts[1];
+  const problem = segmentProblem(service) ?? segmentProblem(id);
+  if (problem) return { ok: false, service, id, problem: `key segment ${problem}` };
+  return { ok: true, service, id };
+}
+
+/** etcd's range_end for "every key starting with `prefix`". */
+export function prefixRangeEnd(prefix: Buffer): Buffer {
+  const end = Buffer.from(prefix);
+  for (let i = end.length - 1; i >= 0; i--) {
+    if (end[i] < 0xff) {
+      end[i]++;
+      return end.subarray(0, i + 1);
+    }
+  }
+  return Buffer.from([0]); // all 0xff: to the end of the keyspace
+}

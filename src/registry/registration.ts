@@ -1,0 +1,216 @@
+/**
+ * One live registration: a lease, the instance key bound to it, the keepalive that
+ * renews it every TTL/3, re-registration when the lease is lost, and the revoke
+ * that removes the key at once on deregister. etcd3's own Lease never re-grants a
+ * lost lease and only notices the loss after 2×TTL, so this drives the Lease RPCs.
+ */
+import { EventEmitter } from 'node:events';
+import { backoffMs, sleep } from './backoff.js';
+import { withTimer, type Connection } from './connection.js';
+import { leaseHex, type RawKeyValue } from './entry.js';
+import { AlreadyRegisteredError, RegistrationLostError, UnreachableError } from './errors.js';
+import { encodeInstance, type Instance } from './instance.js';
+
+/** What to register. `ttl` is in seconds (default 30). */
+export interface RegisterOptions {
+  service: string;
+  id: string;
+  address: string;
+  port: number;
+  tags?: string[];
+  metadata?: Record<string, unknown>;
+  ttl?: number;
+  /** Take over the key even if another live registration holds it. */
+  replace?: boolean;
+}
+
+export const DEFAULT_TTL_SECONDS = 30;
+
+/** Payload of the `registered` and `reregistered` events. */
+export interface RegisteredInfo {
+  key: string;
+  lease: string;
+  ttl: number;
+  instance: Instance;
+}
+
+/**
+ * Events: `reregistered` (RegisteredInfo) after a lost lease was replaced;
+ * `lost` ({ key, lease, reason }) when the lease expired or could not be renewed for a TTL;
+ * `retrying` ({ error, attempt }) on each failed renewal (callers throttle their logging);
+ * `failed` (Error) when the registration cannot be restored (another owner took the key);
+ * `deregistered` ({ key }) after the lease was revoked.
+ */
+export class Registration extends EventEmitter {
+  /** Lease id in hex, as etcdctl prints it. */
+  get lease(): string {
+    return leaseHex(this.leaseId)!;
+  }
+  /** The TTL etcd granted, in seconds. */
+  ttl = 0;
+  private leaseId = '0';
+  private readonly stop = new AbortController();
+  private loop: Promise<void> | undefined;
+  private deregistering: Promise<void> | undefined;
+
+  private constructor(
+    private readonly conn: Connection,
+    readonly key: string,
+    readonly instance: Instance,
+    private readonly requestedTtl: number,
+    private readonly replace: boolean,
+  ) {
+    super();
+  }
+
+  /** @internal Grants the lease and writes the key; resolves once the key is written. */
+  static async start(conn: Connection, key: string, options: RegisterOptions): Promise<Registration> {
+    const instance: Instance = {
+      service_id: options.id,
+      service_name: options.service,
+      address: options.address,
+      port: options.port,
+      tags: options.tags ?? [],
+      metadata: options.metadata ?? {},
+      registered_at: Date.now() / 1000,
+    };
+    const reg = new Registration(conn, key, instance, options.ttl ?? DEFAULT_TTL_SECONDS, options.replace ?? false);
+    await reg.acquire(undefined);
+    reg.loop = reg.keepAlive();
+    return reg;
+  }
+
+  /** What `registered` / `reregistered` report. */
+  info(): RegisteredInfo {
+    return { key: this.key, lease: this.lease, ttl: this.ttl, instance: this.instance };
+  }
+
+  /** Stops renewing and revokes the lease, so the key disappears at once. Safe to call twice. */
+  deregister(): Promise<void> {
+    this.deregistering ??= (async () => {
+      this.stop.abort();
+      await this.loop;
+      try {
+        await this.conn.call('revoke lease', (o) => this.conn.client.leaseClient.leaseRevoke({ ID: this.leaseId }, o));
+      } catch (err) {
+        // A lease that is already gone has removed its key: that is what we wanted.
+        if (!/lease not found/i.test((err as Error).message)) throw err;
+      }
+      this.emit('deregistered', { key: this.key });
+    })();
+    return this.deregistering;
+  }
+
+  /**
+   * Grants a fresh lease and writes the key with it, only if the key is absent, or
+   * held by `staleLease` (our own earlier lease, which etcd may have kept alive), or
+   * `replace` is set.
+   */
+  private async acquire(staleLease: string | undefined): Promise<void> {
+    const { leaseClient, kv } = this.conn.client;
+    const grant = await this.conn.call('grant lease', (o) => leaseClient.leaseGrant({ TTL: this.requestedTtl }, o));
+    const lease = grant.ID;
+    const key = Buffer.from(this.key);
+    const put = { request_put: { key, value: Buffer.from(encodeInstance(this.instance)), lease } };
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const created = await this.conn.call('register', (o) =>
+        kv.txn(
+          {
+            compare: [{ key, target: 'Create', result: 'Equal', create_revision: 0 }],
+            success: [put],
+            failure: [{ request_range: { key } }],
+          },
+          o,
+        ),
+      );
+      if (created.succeeded) return this.adopt(lease, Number(grant.TTL), staleLease);
+      const existing = created.responses[0].response_range.kvs[0] as RawKeyValue | undefined;
+      if (!existing) continue; // deleted in between: try the create again
+      if (existing.lease === lease) return this.adopt(lease, Number(grant.TTL), staleLease); // our own write, retried
+      if (!this.replace && existing.lease !== staleLease) {
+        await this.revoke(lease);
+        throw new AlreadyRegisteredError(this.key);
+      }
+      const taken = await this.conn.call('register', (o) =>
+        kv.txn({ compare: [{ key, target: 'Mod', result: 'Equal', mod_revision: existing.mod_revision }], success: [put] }, o),
+      );
+      if (taken.succeeded) return this.adopt(lease, Number(grant.TTL), staleLease);
+    }
+    await this.revoke(lease);
+    throw new UnreachableError(`register ${this.key}: the key kept changing; gave up after 5 attempts`);
+  }
+
+  private adopt(lease: string, ttl: number, staleLease: string | undefined): void {
+    this.leaseId = lease;
+    this.ttl = ttl;
+    if (staleLease) void this.revoke(staleLease);
+  }
+
+  private async revoke(lease: string): Promise<void> {
+    try {
+      await this.conn.call('revoke lease', (o) => this.conn.client.leaseClient.leaseRevoke({ ID: lease }, o));
+    } catch {
+      // Best effort: an unrevoked lease expires by itself within its TTL.
+    }
+  }
+
+  /** Renews every TTL/3; when renewal fails for a whole TTL or etcd says the lease is gone, re-registers. */
+  private async keepAlive(): Promise<void> {
+    const signal = this.stop.signal;
+    const interval = (this.ttl * 1000) / 3;
+    let renewedAt = Date.now();
+    let failures = 0;
+    let lost = false;
+    while (!signal.aborted) {
+      await sleep(failures === 0 ? interval : Math.min(backoffMs(failures - 1), interval), signal);
+      if (signal.aborted) return;
+      try {
+        if (lost) {
+          const stale = this.leaseId;
+          await this.acquire(stale);
+          lost = false;
+          this.emit('reregistered', this.info());
+        } else {
+          const sentAt = Date.now();
+          const ttlLeft = await this.renewOnce(Math.min(this.conn.timeoutMs, Math.max(500, interval)));
+          if (ttlLeft <= 0) {
+            lost = true;
+            this.emit('lost', { key: this.key, lease: this.lease, reason: 'etcd says the lease has expired' });
+            failures = 1; // re-register promptly
+            continue;
+          }
+          renewedAt = sentAt;
+        }
+        failures = 0;
+      } catch (err) {
+        if (signal.aborted) return;
+        if (err instanceof AlreadyRegisteredError) {
+          this.emit('failed', new RegistrationLostError(`registration lost: ${this.key} is now held by another registrant`, 'pass --replace to take it over'));
+          return;
+        }
+        failures++;
+        this.emit('retrying', { error: err as Error, attempt: failures });
+        if (!lost && Date.now() - renewedAt >= this.ttl * 1000) {
+          lost = true;
+          this.emit('lost', { key: this.key, lease: this.lease, reason: `no renewal for ${this.ttl}s (${(err as Error).message})` });
+        }
+      }
+    }
+  }
+
+  /** Sends one LeaseKeepAlive and returns the TTL etcd answers with (0: the lease is gone). */
+  private async renewOnce(timeoutMs: number): Promise<number> {
+    const stream = await withTimer(this.conn.client.leaseClient.leaseKeepAlive(), Date.now() + timeoutMs, () => new UnreachableError('keepalive: no connection'));
+    try {
+      const answer = new Promise<number>((resolve, reject) => {
+        stream.on('data', (res: { TTL: string }) => resolve(Number(res.TTL)));
+        stream.on('error', reject);
+        stream.on('end', () => reject(new UnreachableError('keepalive: stream ended')));
+      });
+      stream.write({ ID: this.leaseId });
+      return await withTimer(answer, Date.now() + timeoutMs, () => new UnreachableError(`keepalive: no answer within ${timeoutMs} ms`));
+    } finally {
+      stream.cancel();
+    }
+  }
+}

@@ -1,0 +1,272 @@
+/**
+ * The registry: what the commands do, as a library. Never prints, never exits;
+ * failures are the typed errors of errors.ts.
+ */
+import { Connection, type ConnectionOptions } from './connection.js';
+import { classify, type InstanceRecord, type MalformedEntry } from './entry.js';
+import { NotFoundError, UsageError } from './errors.js';
+import { matchesFilter, type InstanceFilter } from './instance.js';
+import { DEFAULT_PREFIX, instanceKey, normalizePrefix, serviceKeyPrefix, validateSegment } from './keys.js';
+import { Registration, type RegisterOptions } from './registration.js';
+import { readPrefix } from './snapshot.js';
+import { watchPrefix, type WatchEvent, type WatchOptions } from './watch.js';
+
+export interface RegistryOptions extends ConnectionOptions {
+  /** Key prefix, `/services/` by default. */
+  prefix?: string;
+}
+
+/** One row of `list`: a service and how many instances it has. */
+export interface ServiceSummary {
+  service: string;
+  instances: number;
+  /** Entries under this service that are not valid instances. */
+  malformed: number;
+}
+
+/** Instances read in one consistent snapshot, with whatever was malformed beside them. */
+export interface InstanceListing {
+  revision: number;
+  instances: InstanceRecord[];
+  malformed: MalformedEntry[];
+}
+
+export interface ServiceListing {
+  revision: number;
+  services: ServiceSummary[];
+  malformed: MalformedEntry[];
+}
+
+export interface WaitOptions {
+  filter?: InstanceFilter;
+  /** How many matching instances to wait for (default 1). */
+  min?: number;
+  /** Give up after this long (default: wait forever). */
+  timeoutMs?: number;
+  signal?: AbortSignal;
+  onStatus?: WatchOptions['onStatus'];
+}
+
+/** What `purge` selects: one service (optionally one id) or everything under the prefix. */
+export interface PurgeSelection {
+  service?: string;
+  all?: boolean;
+  id?: string;
+  /** Only entries whose key or value is not a valid instance. */
+  malformedOnly?: boolean;
+}
+
+/** One entry `purge` will delete, with the revision it was listed at. */
+export interface PurgeEntry {
+  key: string;
+  mod_revision: number;
+  service: string | null;
+  id: string | null;
+  /** Set for malformed entries: why. */
+  problem?: string;
+  instance?: InstanceRecord;
+}
+
+export interface PurgeResult {
+  deleted: PurgeEntry[];
+  /** Entries that changed (or vanished) after they were listed, and were left alone. */
+  skipped: PurgeEntry[];
+}
+
+/**
+ * A service registry on etcd. Nothing connects until the first call.
+ *
+ * ```ts
+ * const registry = new Registry({ endpoints: ['http://127.0.0.1:2379'] });
+ * const reg = await registry.register({ service: 'web', id: 'web-1', address: '10.0.0.5', port: 8080 });
+ * const { instances } = await registry.discover('web');
+ * await reg.deregister();
+ * registry.close();
+ * ```
+ */
+export class Registry {
+  readonly prefix: string;
+  private connection: Promise<Connection> | undefined;
+
+  constructor(private readonly options: RegistryOptions = {}) {
+    this.prefix = normalizePrefix(options.prefix ?? DEFAULT_PREFIX);
+  }
+
+  private conn(): Promise<Connection> {
+    this.connection ??= Connection.open(this.options);
+    return this.connection;
+  }
+
+  /**
+   * Registers one instance: grants a lease, writes the key only if it is absent
+   * (AlreadyRegisteredError otherwise, unless `replace`), and keeps the lease alive
+   * until `deregister()`. Resolves once the key is written.
+   */
+  async register(options: RegisterOptions): Promise<Registration> {
+    validateSegment('service name', options.service);
+    validateSegment('instance id', options.id);
+    const conn = await this.conn();
+    return Registration.start(conn, instanceKey(this.prefix, options.service, options.id), options);
+  }
+
+  /** Every service with its instance count, from one snapshot. */
+  async list(): Promise<ServiceListing> {
+    const { revision, instances, malformed } = await this.listInstances();
+    const rows = new Map<string, ServiceSummary>();
+    const row = (service: string) => {
+      let r = rows.get(service);
+      if (!r) rows.set(service, (r = { service, instances: 0, malformed: 0 }));
+      return r;
+    };
+    for (const i of instances) row(i.service_name).instances++;
+    for (const m of malformed) if (m.service) row(m.service).malformed++;
+    const services = [...rows.values()].sort((a, b) => (a.service < b.service ? -1 : a.service > b.service ? 1 : 0));
+    return { revision, services, malformed };
+  }
+
+  /** Every instance of every service, from one snapshot. */
+  async listInstances(): Promise<InstanceListing> {
+    return this.read(this.prefix);
+  }
+
+  /** The instances of exactly `service` that match `filter` (all of them by default). */
+  async discover(service: string, filter: InstanceFilter = {}): Promise<InstanceListing> {
+    validateSegment('service name', service);
+    const listing = await this.read(serviceKeyPrefix(this.prefix, service));
+    return { ...listing, instances: listing.instances.filter((i) => matchesFilter(i, filter)) };
+  }
+
+  /**
+   * Waits until at least `min` instances of `service` match, and returns them.
+   * Reads once, then watches from that read's revision, so no registration can slip
+   * between the two. Throws NotFoundError when `timeoutMs` passes first.
+   */
+  async waitFor(service: string, options: WaitOptions = {}): Promise<InstanceListing> {
+    validateSegment('service name', service);
+    const min = options.min ?? 1;
+    const conn = await this.conn();
+    const keyPrefix = serviceKeyPrefix(this.prefix, service);
+    const snap = await readPrefix(conn, keyPrefix);
+    const current = new Map<string, InstanceRecord>();
+    const malformed = new Map<string, MalformedEntry>();
+    for (const kv of snap.kvs) {
+      const entry = classify(this.prefix, kv);
+      if (entry.ok) current.set(entry.record.key, entry.record);
+      else malformed.set(entry.malformed.key, entry.malformed);
+    }
+    let revision = snap.revision;
+    const matching = () => [...current.values()].filter((i) => matchesFilter(i, options.filter));
+    const result = () => ({ revision, instances: matching(), malformed: [...malformed.values()] });
+    if (matching().length >= min) return result();
+
+    const stop = new AbortController();
+    const onAbort = () => stop.abort();
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+    let timedOut = false;
+    const timer = options.timeoutMs === undefined ? undefined : setTimeout(() => ((timedOut = true), stop.abort()), options.timeoutMs);
+    try {
+      for await (const event of watchPrefix(conn, this.prefix, keyPrefix, { initial: snap, signal: stop.signal, onStatus: options.onStatus })) {
+        if (event.type === 'RESYNC') continue;
+        revision = event.revision;
+        current.delete(event.key);
+        malformed.delete(event.key);
+        if (event.record) current.set(event.key, event.record);
+        if (matching().length >= min) return result();
+      }
+    } finally {
+      clearTimeout(timer);
+      options.signal?.removeEventListener('abort', onAbort);
+    }
+    if (timedOut) {
+      const have = matching().length;
+      throw new NotFoundError(`timed out waiting for ${min} instance(s) of ${service}: ${have} found`);
+    }
+    return result();
+  }
+
+  /**
+   * Streams PUT and DELETE events under the prefix (or one service) exactly once and
+   * in revision order, across reconnects; after a compaction, a RESYNC event and the
+   * difference. Stop it with `options.signal` or by breaking out of the loop.
+   */
+  async *watch(service?: string, options: WatchOptions = {}): AsyncGenerator<WatchEvent> {
+    if (service !== undefined) validateSegment('service name', service);
+    if (options.startRevision !== undefined && !(Number.isInteger(options.startRevision) && options.startRevision > 0)) {
+      throw new UsageError(`invalid start revision ${options.startRevision}`, 'use a positive integer');
+    }
+    const conn = await this.conn();
+    const keyPrefix = service === undefined ? this.prefix : serviceKeyPrefix(this.prefix, service);
+    yield* watchPrefix(conn, this.prefix, keyPrefix, options);
+  }
+
+  /** Lists what a purge would delete, with each entry's revision. Deletes nothing. */
+  async planPurge(selection: PurgeSelection): Promise<PurgeEntry[]> {
+    if (Boolean(selection.all) === (selection.service !== undefined)) {
+      throw new UsageError('name a service, or pass --all');
+    }
+    if (selection.service !== undefined) validateSegment('service name', selection.service);
+    if (selection.id !== undefined) {
+      if (selection.service === undefined) throw new UsageError('--id needs a service');
+      validateSegment('instance id', selection.id);
+    }
+    const range =
+      selection.service === undefined
+        ? this.prefix
+        : selection.id === undefined
+          ? serviceKeyPrefix(this.prefix, selection.service)
+          : instanceKey(this.prefix, selection.service, selection.id);
+    const listing = await this.read(range);
+    const entries: PurgeEntry[] = [];
+    for (const m of listing.malformed) {
+      entries.push({ key: m.key, mod_revision: m.mod_revision, service: m.service, id: m.id, problem: m.problem });
+    }
+    if (!selection.malformedOnly) {
+      for (const i of listing.instances) {
+        entries.push({ key: i.key, mod_revision: i.mod_revision, service: i.service_name, id: i.service_id, instance: i });
+      }
+    }
+    // An exact-key selection must not match longer keys that share it as a prefix.
+    const exact = selection.id === undefined ? entries : entries.filter((e) => e.key === range);
+    return exact.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  }
+
+  /** Deletes the planned entries, each only if unchanged since it was listed. */
+  async purge(entries: PurgeEntry[]): Promise<PurgeResult> {
+    const conn = await this.conn();
+    const result: PurgeResult = { deleted: [], skipped: [] };
+    for (const entry of entries) {
+      if (!entry.key.startsWith(this.prefix)) throw new UsageError(`refusing to delete ${entry.key}: outside ${this.prefix}`);
+      const key = Buffer.from(entry.key);
+      const res = await conn.call('delete', (o) =>
+        conn.client.kv.txn(
+          {
+            compare: [{ key, target: 'Mod', result: 'Equal', mod_revision: entry.mod_revision }],
+            success: [{ request_delete_range: { key } }],
+          },
+          o,
+        ),
+      );
+      (res.succeeded ? result.deleted : result.skipped).push(entry);
+    }
+    return result;
+  }
+
+  /** Closes the connection. Live registrations should be deregistered first. */
+  close(): void {
+    void this.connection?.then((c) => c.close(), () => undefined);
+    this.connection = undefined;
+  }
+
+  private async read(keyPrefix: string, revision?: number): Promise<InstanceListing> {
+    const conn = await this.conn();
+    const snap = await readPrefix(conn, keyPrefix, { revision });
+    const instances: InstanceRecord[] = [];
+    const malformed: MalformedEntry[] = [];
+    for (const kv of snap.kvs) {
+      const entry = classify(this.prefix, kv);
+      if (entry.ok) instances.push(entry.record);
+      else malformed.push(entry.malformed);
+    }
+    return { revision: snap.revision, instances, malformed };
+  }
+}

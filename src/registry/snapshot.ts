@@ -1,0 +1,39 @@
+/**
+ * Reads every key under a prefix as one consistent snapshot: pages of keys, all at
+ * the revision of the first page, so a long listing never mixes two states.
+ */
+import type { Connection } from './connection.js';
+import type { RawKeyValue } from './entry.js';
+import { prefixRangeEnd } from './keys.js';
+
+export const PAGE_SIZE = 2000;
+
+export interface Snapshot {
+  revision: number;
+  kvs: RawKeyValue[];
+}
+
+/** Reads `prefix` at `revision` (default: now). `keysOnly` skips the values. */
+export async function readPrefix(
+  conn: Connection,
+  prefix: string,
+  options: { revision?: number; keysOnly?: boolean } = {},
+): Promise<Snapshot> {
+  const rangeEnd = prefixRangeEnd(Buffer.from(prefix));
+  let from = Buffer.from(prefix);
+  let revision = options.revision ?? 0;
+  const kvs: RawKeyValue[] = [];
+  for (;;) {
+    const page = await conn.call('read', (o) =>
+      conn.client.kv.range(
+        { key: from, range_end: rangeEnd, limit: PAGE_SIZE, revision, keys_only: options.keysOnly ?? false },
+        o,
+      ),
+    );
+    if (revision === 0) revision = Number(page.header.revision);
+    kvs.push(...(page.kvs as RawKeyValue[]));
+    if (!page.more || page.kvs.length === 0) return { revision, kvs };
+    // The next page starts just after the last key read.
+    from = Buffer.concat([page.kvs[page.kvs.length - 1].key, Buffer.from([0])]);
+  }
+}
