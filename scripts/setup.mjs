@@ -1,0 +1,31 @@
+#!/usr/bin/env node
+// Installs what `npm test`, `npm run demo` and `npm run bench` need on a fresh machine:
+// npm dependencies when node_modules is missing or stale, and Debian's etcd-server
+// package when no etcd is on PATH. Uses Node builtins only (it runs before npm install).
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const say = (text) => process.stderr.write(`setup: ${text}\n`);
+const run = (cmd, args) => execFileSync(cmd, args, { cwd: root, stdio: ['ignore', process.stderr, process.stderr] });
+const onPath = (cmd) => spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
+
+const marker = join(root, 'node_modules', '.package-lock.json');
+if (!existsSync(marker) || statSync(marker).mtimeMs < statSync(join(root, 'package-lock.json')).mtimeMs) {
+  say('installing npm dependencies (npm ci)');
+  run('npm', ['ci', '--no-audit', '--no-fund']);
+}
+
+if (!onPath(process.env.ETCD_BIN ?? 'etcd')) {
+  if (process.getuid?.() !== 0) {
+    say('etcd is not installed. Install it with: sudo apt-get update && sudo apt-get install -y etcd-server');
+    process.exit(1);
+  }
+  say('installing etcd (Debian package etcd-server)');
+  run('apt-get', ['update', '-qq']);
+  run('apt-get', ['install', '-y', '-qq', 'etcd-server']);
+  // The package starts a system etcd on the default port; tests and the demo use their own.
+  spawnSync('sh', ['-c', 'systemctl stop etcd 2>/dev/null || service etcd stop 2>/dev/null || true'], { stdio: 'ignore' });
+}

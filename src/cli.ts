@@ -1,0 +1,192 @@
+/**
+ * commander wiring: flags and environment -> typed options for each command.
+ * Command modules (and etcd3 behind them) load only when their command runs, so
+ * `--help` and `--version` stay fast.
+ */
+import { readFileSync } from 'node:fs';
+import { Command, Option } from 'commander';
+import type { CommandContext, Signal } from './commands/context.js';
+import { processIo } from './output/io.js';
+import { askPassword } from './output/prompt.js';
+import { parseDuration, splitList } from './parse.js';
+import { DEFAULT_ENDPOINT } from './registry/connection.js';
+import { UsageError } from './registry/errors.js';
+import { DEFAULT_PREFIX } from './registry/keys.js';
+import { Registry } from './registry/registry.js';
+
+interface GlobalOptions {
+  endpoints?: string;
+  prefix?: string;
+  timeout?: string;
+  output?: string;
+  cacert?: string;
+  cert?: string;
+  key?: string;
+  user?: string;
+  color: boolean;
+  debug?: boolean;
+}
+
+/** What main.ts gives the CLI: process-level hooks. */
+export interface Process {
+  onSignal(handler: (signal: Signal) => void): () => void;
+  /** Called with every registry the CLI opens, so main can close it before exiting. */
+  opened(registry: Registry): void;
+}
+
+const version = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
+async function context(cmd: Command, proc: Process): Promise<CommandContext> {
+  const g = cmd.optsWithGlobals() as GlobalOptions;
+  const io = processIo(g.color);
+  const endpoints = splitList(g.endpoints ?? process.env.ETCDCTL_ENDPOINTS ?? DEFAULT_ENDPOINT);
+  const timeoutMs = parseDuration(g.timeout ?? '5s', '--timeout');
+  let auth: { username: string; password: string } | undefined;
+  if (g.user !== undefined) {
+    if (g.user.includes(':')) throw new UsageError('--user takes a user name only', 'pass the password in SVCREG_PASSWORD, or type it at the prompt');
+    let password = process.env.SVCREG_PASSWORD;
+    if (password === undefined) {
+      if (!io.stdinIsTTY) throw new UsageError(`no password for user ${g.user}`, 'set SVCREG_PASSWORD');
+      password = await askPassword(io, `Password for ${g.user}: `);
+    }
+    auth = { username: g.user, password };
+  }
+  const registry = new Registry({
+    endpoints,
+    prefix: g.prefix ?? DEFAULT_PREFIX,
+    timeoutMs,
+    tls: { cacert: g.cacert, cert: g.cert, key: g.key },
+    auth,
+  });
+  proc.opened(registry);
+  return { io, registry, output: g.output, onSignal: proc.onSignal };
+}
+
+const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+/** Builds the program; `run` parses argv and resolves to the exit code. */
+export function buildProgram(proc: Process, setResult: (code: Promise<number>) => void): Command {
+  const program = new Command('svcreg')
+    .description('A service registry on etcd: register, list, discover, watch and purge service instances.')
+    .version(version, '-v, --version')
+    .addOption(new Option('--endpoints <urls>', `etcd endpoints, comma-separated (default: ${DEFAULT_ENDPOINT}, or ETCDCTL_ENDPOINTS)`).env('SVCREG_ENDPOINTS'))
+    .addOption(new Option('--prefix <prefix>', `key prefix (default: ${DEFAULT_PREFIX})`).env('SVCREG_PREFIX'))
+    .addOption(new Option('--timeout <duration>', 'deadline of each request: 500ms, 5s, 1m (default: 5s)').env('SVCREG_TIMEOUT'))
+    .addOption(new Option('-o, --output <format>', 'table | json | ndjson | addr, where it fits (default: table)').env('SVCREG_OUTPUT'))
+    .addOption(new Option('--cacert <file>', 'CA certificate for https:// endpoints').env('SVCREG_CACERT'))
+    .addOption(new Option('--cert <file>', 'client certificate (TLS)').env('SVCREG_CERT'))
+    .addOption(new Option('--key <file>', 'client key (TLS)').env('SVCREG_KEY'))
+    .addOption(new Option('--user <name>', 'etcd user; the password comes from SVCREG_PASSWORD or a prompt').env('SVCREG_USER'))
+    .option('--no-color', 'no colour (also: NO_COLOR)')
+    .option('--debug', 'print stack traces on errors')
+    .showHelpAfterError('(run svcreg --help for usage)')
+    .addHelpText(
+      'after',
+      `
+Exit codes: 0 ok, 1 unexpected error, 2 invalid usage or input, 3 etcd unreachable or timed out,
+4 nothing found / wait timed out, 5 already registered, 6 registration lost, 7 auth denied.
+
+Examples:
+  svcreg register web --port 8080 --tag v1 -- node server.js
+  svcreg discover web -o addr --pick random
+  svcreg list --instances -o json`,
+    );
+
+  const action = <A extends unknown[]>(load: (ctx: CommandContext, ...args: A) => Promise<number>) =>
+    async function (this: Command, ...args: unknown[]) {
+      setResult(context(this, proc).then((ctx) => load(ctx, ...(args.slice(0, -1) as A))));
+    };
+
+  program
+    .command('register')
+    .description('register an instance and keep it alive until interrupted (or until the command after -- exits)')
+    .argument('<service>', 'service name')
+    .argument('[command...]', 'a command to run as a child, after --')
+    .option('--id <id>', 'instance id (default: <service>-<hostname>-<pid>)')
+    .option('--address <address>', "address to advertise (default: this host's first non-internal IPv4)")
+    .option('--port <port>', 'port to advertise (required)')
+    .option('--tag <tag>', 'a tag (repeatable)', collect)
+    .option('--meta <key=value>', 'a metadata pair (repeatable)', collect)
+    .option('--ttl <seconds>', 'lease TTL in seconds (default: 30)')
+    .option('--replace', 'take over the id if another live registration holds it')
+    .addHelpText(
+      'after',
+      `
+Prints one line (one JSON object with -o json) once the key is written, so a script can wait for it.
+Revokes the lease on SIGINT/SIGTERM/SIGHUP, so the key disappears at once, and exits 0.
+With -- command, runs it with inherited stdio, forwards signals, deregisters when it exits,
+and exits with its code.
+
+Examples:
+  svcreg register user-service --id user-service-001 --port 5001 --tag v1 --meta zone=a
+  svcreg register web --port 8080 -o json -- python3 -m http.server 8080`,
+    )
+    .action(
+      action(async (ctx, service: string, command: string[], opts: Record<string, unknown>) => {
+        if (command.length > 0 && !process.argv.includes('--')) {
+          throw new UsageError(`unexpected argument ${JSON.stringify(command[0])}`, 'put the command to run after --');
+        }
+        return (await import('./commands/register.js')).register(ctx, service, opts, command);
+      }),
+    );
+
+  program
+    .command('list')
+    .description('list every service with its instance count')
+    .option('--instances', 'list every instance of every service')
+    .addHelpText('after', '\nExamples:\n  svcreg list\n  svcreg list --instances -o json')
+    .action(action(async (ctx, opts: Record<string, unknown>) => (await import('./commands/list.js')).list(ctx, opts)));
+
+  program
+    .command('discover')
+    .description('print the instances of one service; exit 4 when none match')
+    .argument('<service>', 'service name')
+    .option('--tag <tag>', 'only instances with this tag (repeatable)', collect)
+    .option('--meta <key=value>', 'only instances with this metadata (repeatable)', collect)
+    .option('--wait', 'wait until enough instances match')
+    .option('--min <n>', 'how many instances must match (default: 1)')
+    .option('--wait-timeout <duration>', 'give up waiting after this long, exit 4 (implies --wait)')
+    .option('--pick <first|random>', 'print only one instance')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  svcreg discover user-service
+  curl "http://$(svcreg discover web -o addr --pick random)/"
+  svcreg discover web --tag v2 --meta zone=a -o json
+  svcreg discover web --wait --min 2 --wait-timeout 60s   # a CI smoke check`,
+    )
+    .action(action(async (ctx, service: string, opts: Record<string, unknown>) => (await import('./commands/discover.js')).discover(ctx, service, opts)));
+
+  program
+    .command('watch')
+    .description('stream PUT/DELETE events, one per line, until interrupted')
+    .argument('[service]', 'only this service')
+    .option('--rev <revision>', 'start from this revision (replays history)')
+    .option('--count <n>', 'exit after n events')
+    .addHelpText('after', '\nExamples:\n  svcreg watch\n  svcreg watch user-service -o ndjson\n  svcreg watch --rev 1 --count 10')
+    .action(action(async (ctx, service: string | undefined, opts: Record<string, unknown>) => (await import('./commands/watch.js')).watch(ctx, service, opts)));
+
+  program
+    .command('purge')
+    .description('delete entries (shows them first; asks on a terminal, needs --yes otherwise)')
+    .argument('[service]', 'the service to purge')
+    .option('--all', 'everything under the prefix')
+    .option('--id <id>', 'only this instance')
+    .option('--malformed', 'only entries whose key or value is not a valid instance')
+    .option('--dry-run', 'show what would be deleted, delete nothing')
+    .option('--yes', 'do not ask')
+    .addHelpText(
+      'after',
+      `
+Each entry is deleted only if it has not changed since it was listed.
+
+Examples:
+  svcreg purge offline-service --dry-run
+  svcreg purge offline-service --yes
+  svcreg purge --all --malformed --yes`,
+    )
+    .action(action(async (ctx, service: string | undefined, opts: Record<string, unknown>) => (await import('./commands/purge.js')).purge(ctx, service, opts)));
+
+  return program;
+}

@@ -1,0 +1,14 @@
+/** What every command receives from cli.ts: where to print, the registry, and process signals. */
+import type { Io } from '../output/io.js';
+import type { Registry } from '../registry/registry.js';
+
+export type Signal = 'SIGINT' | 'SIGTERM' | 'SIGHUP';
+
+export interface CommandContext {
+  io: Io;
+  registry: Registry;
+  /** The raw `-o` value, checked by each command against the formats it supports. */
+  output: string | undefined;
+  /** Handles SIGINT/SIGTERM/SIGHUP instead of dying; returns a function that removes the handler. */
+  onSignal(handler: (signal: Signal) => void): () => void;
+}

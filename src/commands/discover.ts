@@ -1,0 +1,62 @@
+/** `svcreg discover <service>`: the instances of one service, optionally waiting for them. */
+import { parseDuration, parseInteger, parseMeta, parseOutput, parseTags } from '../parse.js';
+import { printerFor } from '../output/printer.js';
+import { startSpinner } from '../output/spinner.js';
+import { throttle, message } from '../output/io.js';
+import { NotFoundError, UsageError } from '../registry/errors.js';
+import { validateSegment } from '../registry/keys.js';
+import type { InstanceListing } from '../registry/registry.js';
+import { warnMalformed } from './list.js';
+import type { CommandContext } from './context.js';
+
+export interface DiscoverOptions {
+  tag?: string[];
+  meta?: string[];
+  wait?: boolean;
+  min?: string;
+  waitTimeout?: string;
+  pick?: string;
+}
+
+export async function discover(ctx: CommandContext, service: string, options: DiscoverOptions): Promise<number> {
+  validateSegment('service name', service);
+  const format = parseOutput(ctx.output, ['table', 'json', 'ndjson', 'addr']);
+  const filter = { tags: parseTags(options.tag ?? []), meta: parseMeta(options.meta ?? []) };
+  const min = options.min === undefined ? 1 : parseInteger(options.min, '--min', 1);
+  const waitTimeoutMs = options.waitTimeout === undefined ? undefined : parseDuration(options.waitTimeout, '--wait-timeout');
+  const wait = options.wait || waitTimeoutMs !== undefined;
+  if (options.pick !== undefined && options.pick !== 'first' && options.pick !== 'random') {
+    throw new UsageError(`invalid --pick ${JSON.stringify(options.pick)}`, 'use --pick first or --pick random');
+  }
+  const printer = await printerFor(format, ctx.io);
+
+  let listing: InstanceListing;
+  if (wait) {
+    const stop = new AbortController();
+    const removeSignal = ctx.onSignal(() => stop.abort());
+    const spinner = await startSpinner(ctx.io, `waiting for ${min} instance${min === 1 ? '' : 's'} of ${service}`);
+    const onStatus = throttle(5000, (s: { state: string; error?: string }) =>
+      message(ctx.io, s.state === 'disconnected' ? `lost the connection to etcd (${s.error}); retrying` : 'reconnected to etcd'),
+    );
+    try {
+      listing = await ctx.registry.waitFor(service, { filter, min, timeoutMs: waitTimeoutMs, signal: stop.signal, onStatus });
+    } finally {
+      spinner.stop();
+      removeSignal();
+    }
+    if (stop.signal.aborted && listing.instances.length < min) return 130;
+  } else {
+    listing = await ctx.registry.discover(service, filter);
+  }
+  warnMalformed(ctx.io, listing.malformed, ctx.registry.prefix);
+
+  let instances = [...listing.instances].sort((a, b) => (a.key < b.key ? -1 : 1));
+  if (instances.length > 0 && options.pick) {
+    instances = [options.pick === 'first' ? instances[0] : instances[Math.floor(Math.random() * instances.length)]];
+  }
+  // An empty table is noise; an empty JSON array is an answer.
+  if (instances.length > 0 || format === 'json') printer.instances({ ...listing, instances }, false);
+  if (listing.instances.length === 0) throw new NotFoundError(`no instance of ${service} matches`);
+  if (listing.instances.length < min) throw new NotFoundError(`only ${listing.instances.length} instance(s) of ${service} match, fewer than --min ${min}`);
+  return 0;
+}

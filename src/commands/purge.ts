@@ -1,0 +1,55 @@
+/**
+ * `svcreg purge <service> | --all`: delete entries, showing them first. Asks on a
+ * TTY; refuses without --yes otherwise. Each delete checks the entry's revision, so
+ * nothing that changed after it was listed is deleted.
+ */
+import { parseOutput } from '../parse.js';
+import { message, warn } from '../output/io.js';
+import { printerFor } from '../output/printer.js';
+import { confirm } from '../output/prompt.js';
+import { UsageError } from '../registry/errors.js';
+import type { CommandContext } from './context.js';
+
+export interface PurgeOptions {
+  all?: boolean;
+  id?: string;
+  malformed?: boolean;
+  dryRun?: boolean;
+  yes?: boolean;
+}
+
+export async function purge(ctx: CommandContext, service: string | undefined, options: PurgeOptions): Promise<number> {
+  const format = parseOutput(ctx.output, ['table', 'json', 'ndjson']);
+  if (service !== undefined && options.all) throw new UsageError('give a service or --all, not both');
+  const selection = { service, all: options.all, id: options.id, malformedOnly: options.malformed };
+  const printer = await printerFor(format, ctx.io);
+  const entries = await ctx.registry.planPurge(selection);
+  const where = service === undefined ? ctx.registry.prefix : `${ctx.registry.prefix}${service}/`;
+  if (entries.length === 0) {
+    message(ctx.io, `nothing to delete under ${where}`);
+    if (format !== 'table') options.dryRun ? printer.purgePlan([]) : printer.purgeResult({ deleted: [], skipped: [] });
+    return 0;
+  }
+  const what = `${entries.length} entr${entries.length === 1 ? 'y' : 'ies'} under ${where}`;
+  if (options.dryRun) {
+    printer.purgePlan(entries);
+    message(ctx.io, `dry run: would delete ${what}`);
+    return 0;
+  }
+  if (!options.yes) {
+    if (!(ctx.io.stdinIsTTY && ctx.io.stderrIsTTY)) {
+      throw new UsageError(`refusing to delete ${what} without --yes (not on a terminal)`, 'check with --dry-run, then pass --yes');
+    }
+    const preview = await printerFor('table', { ...ctx.io, stdout: ctx.io.stderr, color: ctx.io.stderrColor });
+    preview.purgePlan(entries);
+    if (!(await confirm(ctx.io, `Delete ${what}?`))) {
+      message(ctx.io, 'nothing deleted');
+      return 0;
+    }
+  }
+  const result = await ctx.registry.purge(entries);
+  printer.purgeResult(result);
+  if (result.skipped.length > 0) warn(ctx.io, `${result.skipped.length} entr${result.skipped.length === 1 ? 'y' : 'ies'} changed after listing and were left alone`);
+  message(ctx.io, `deleted ${result.deleted.length} of ${entries.length}`);
+  return 0;
+}

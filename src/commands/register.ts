@@ -1,0 +1,120 @@
+/**
+ * `svcreg register <service> [-- command args...]`: register, keep alive, and
+ * deregister on SIGINT/SIGTERM/SIGHUP; with a command, for as long as it runs.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { constants, hostname, networkInterfaces } from 'node:os';
+import { parseInteger, parseMeta, parseOutput, parsePort, parseTags } from '../parse.js';
+import { message, throttle } from '../output/io.js';
+import { printerFor, type RegistrationEvent } from '../output/printer.js';
+import { RegistrationLostError, UsageError } from '../registry/errors.js';
+import { segmentProblem, validateSegment } from '../registry/keys.js';
+import type { RegisteredInfo } from '../registry/registration.js';
+import { DEFAULT_TTL_SECONDS } from '../registry/registration.js';
+import type { CommandContext, Signal } from './context.js';
+
+export interface RegisterCommandOptions {
+  id?: string;
+  address?: string;
+  port?: string;
+  tag?: string[];
+  meta?: string[];
+  ttl?: string;
+  replace?: boolean;
+}
+
+/** This host's first non-internal IPv4 address, else 127.0.0.1. */
+export function defaultAddress(): string {
+  for (const addresses of Object.values(networkInterfaces())) {
+    for (const a of addresses ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;
+  }
+  return '127.0.0.1';
+}
+
+/** `<service>-<hostname>-<pid>`: unique per process on a host. */
+export function defaultId(service: string): string {
+  const id = `${service}-${hostname()}-${process.pid}`;
+  return segmentProblem(id) ? `${service}-${process.pid}` : id;
+}
+
+export async function register(ctx: CommandContext, service: string, options: RegisterCommandOptions, command: string[]): Promise<number> {
+  validateSegment('service name', service);
+  const format = parseOutput(ctx.output, ['table', 'json', 'ndjson']);
+  if (options.port === undefined) throw new UsageError('--port is required', 'e.g. svcreg register web --port 8080');
+  const port = parsePort(options.port);
+  const id = options.id ?? defaultId(service);
+  validateSegment('instance id', id);
+  const address = options.address ?? defaultAddress();
+  if (address.trim() === '' || /\s/.test(address)) throw new UsageError(`invalid --address ${JSON.stringify(address)}`);
+  const ttl = options.ttl === undefined ? DEFAULT_TTL_SECONDS : parseInteger(options.ttl, '--ttl', 1, 86_400);
+  const tags = parseTags(options.tag ?? []);
+  const metadata = parseMeta(options.meta ?? []);
+  const printer = await printerFor(format, ctx.io);
+  const report = (event: RegistrationEvent) => printer.registration(event);
+
+  // Signals that arrive while registering are remembered, not lost.
+  let pendingSignal: Signal | undefined;
+  let onSignal: (signal: Signal) => void = (s) => (pendingSignal ??= s);
+  const removeSignal = ctx.onSignal((s) => onSignal(s));
+  try {
+    const registration = await ctx.registry.register({ service, id, address, port, tags, metadata, ttl, replace: options.replace });
+    const registered = (event: 'registered' | 'reregistered', info: RegisteredInfo) => report({ event, ...info });
+    registered('registered', registration.info());
+    registration.on('reregistered', (info: RegisteredInfo) => registered('reregistered', info));
+    registration.on('lost', (e: { key: string; lease: string; reason: string }) => report({ event: 'lost', ...e }));
+    registration.on('retrying', throttle(10_000, (e: { error: Error }, suppressed: number) => {
+      message(ctx.io, `keepalive failed (${e.error.message}); retrying${suppressed ? ` (${suppressed} similar messages suppressed)` : ''}`);
+    }));
+
+    const failed = new Promise<RegistrationLostError>((resolve) => registration.on('failed', resolve));
+    let code: number;
+    if (command.length === 0) {
+      const signalled = new Promise<void>((resolve) => {
+        onSignal = () => resolve();
+        if (pendingSignal) resolve();
+      });
+      const outcome = await Promise.race([signalled.then(() => undefined), failed]);
+      if (outcome instanceof RegistrationLostError) {
+        await registration.deregister().catch(() => undefined);
+        throw outcome;
+      }
+      code = 0;
+    } else {
+      const child = spawn(command[0], command.slice(1), { stdio: 'inherit' });
+      child.on('error', (err) => message(ctx.io, `cannot run ${command[0]}: ${err.message}`));
+      onSignal = (s) => child.kill(s);
+      if (pendingSignal) child.kill(pendingSignal);
+      const outcome = await Promise.race([childExit(child), failed]);
+      if (outcome instanceof RegistrationLostError) {
+        child.kill('SIGTERM');
+        await childExit(child);
+        await registration.deregister().catch(() => undefined);
+        throw outcome;
+      }
+      code = outcome;
+    }
+    await deregister(ctx, registration, report);
+    return code;
+  } finally {
+    removeSignal();
+  }
+}
+
+async function deregister(ctx: CommandContext, registration: { key: string; deregister(): Promise<void> }, report: (e: RegistrationEvent) => void): Promise<void> {
+  try {
+    await registration.deregister();
+    report({ event: 'deregistered', key: registration.key });
+  } catch (err) {
+    message(ctx.io, `warning: could not revoke the lease of ${registration.key} (${(err as Error).message}); the key expires within its TTL`);
+  }
+}
+
+/** The child's exit code, 128+n when killed by signal n, 127 when it could not be started. */
+function childExit(child: ChildProcess): Promise<number> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null) return resolve(child.exitCode);
+    if (child.signalCode !== null) return resolve(128 + (constants.signals[child.signalCode] ?? 0));
+    child.once('error', () => resolve(127));
+    child.once('exit', (code, signal) => resolve(code ?? 128 + (signal ? constants.signals[signal] ?? 0 : 0)));
+  });
+}

@@ -1,0 +1,73 @@
+/**
+ * The one place that runs a command, maps errors to exit codes and exits.
+ */
+import { CommanderError } from 'commander';
+import { buildProgram, type Process } from './cli.js';
+import type { Signal } from './commands/context.js';
+import {
+  AlreadyRegisteredError,
+  AuthError,
+  NotFoundError,
+  RegistrationLostError,
+  SvcregError,
+  UnreachableError,
+  UsageError,
+} from './registry/errors.js';
+import type { Registry } from './registry/registry.js';
+
+/** The documented exit code of an error. */
+export function exitCodeOf(err: unknown): number {
+  if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
+  if (err instanceof UsageError) return 2;
+  if (err instanceof UnreachableError) return 3;
+  if (err instanceof NotFoundError) return 4;
+  if (err instanceof AlreadyRegisteredError) return 5;
+  if (err instanceof RegistrationLostError) return 6;
+  if (err instanceof AuthError) return 7;
+  return 1;
+}
+
+const SIGNALS: Signal[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+const registries: Registry[] = [];
+const proc: Process = {
+  onSignal(handler) {
+    for (const s of SIGNALS) process.on(s, handler);
+    return () => {
+      for (const s of SIGNALS) process.off(s, handler);
+    };
+  },
+  opened: (registry) => registries.push(registry),
+};
+
+async function main(argv: string[]): Promise<number> {
+  let result: Promise<number> | undefined;
+  const program = buildProgram(proc, (r) => (result = r));
+  program.exitOverride();
+  program.configureOutput({
+    writeOut: (s) => process.stdout.write(s),
+    writeErr: (s) => process.stderr.write(s),
+  });
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    if (!result) {
+      program.outputHelp({ error: true });
+      return 2;
+    }
+    return await result;
+  } catch (err) {
+    const code = exitCodeOf(err);
+    // commander has already printed its own message.
+    if (!(err instanceof CommanderError)) {
+      const e = err as Error;
+      const hint = e instanceof SvcregError && e.hint ? `; ${e.hint}` : '';
+      process.stderr.write(`svcreg: error: ${e?.message ?? String(err)}${hint}\n`);
+      if (argv.includes('--debug')) process.stderr.write(`${e?.stack ?? ''}\n`);
+      else if (code === 1) process.stderr.write('svcreg: (run with --debug for details)\n');
+    }
+    return code;
+  } finally {
+    for (const r of registries) r.close();
+  }
+}
+
+process.exit(await main(process.argv.slice(2)));

@@ -1,0 +1,26 @@
+/** `-o addr`: one `host:port` per line, for `curl $(svcreg discover web -o addr --pick random)`. */
+import { UsageError } from '../registry/errors.js';
+import type { InstanceListing } from '../registry/registry.js';
+import type { Io } from './io.js';
+import type { Printer } from './printer.js';
+
+export function hostPort(address: string, port: number): string {
+  return address.includes(':') && !address.startsWith('[') ? `[${address}]:${port}` : `${address}:${port}`;
+}
+
+export class AddrPrinter implements Printer {
+  constructor(private readonly io: Io) {}
+
+  instances(listing: InstanceListing): void {
+    for (const i of listing.instances) this.io.stdout.write(`${hostPort(i.address, i.port)}\n`);
+  }
+
+  private unsupported(): never {
+    throw new UsageError('-o addr only fits commands that print instances', 'use -o table, json or ndjson');
+  }
+  services = this.unsupported;
+  watchEvent = this.unsupported;
+  registration = this.unsupported;
+  purgePlan = this.unsupported;
+  purgeResult = this.unsupported;
+}

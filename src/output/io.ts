@@ -1,0 +1,53 @@
+/**
+ * Where output goes. stdout carries data only; messages, warnings and spinners go
+ * to stderr. Colour only on a TTY, never with NO_COLOR or --no-color.
+ */
+export interface Io {
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream;
+  stdin: NodeJS.ReadableStream;
+  stdinIsTTY: boolean;
+  stderrIsTTY: boolean;
+  /** Colour allowed on stdout (a TTY, and neither NO_COLOR nor --no-color). */
+  color: boolean;
+  /** Colour allowed on stderr. */
+  stderrColor: boolean;
+}
+
+export function processIo(colorFlag: boolean): Io {
+  const allowed = colorFlag && !('NO_COLOR' in process.env) && process.env.TERM !== 'dumb';
+  return {
+    stdout: process.stdout,
+    stderr: process.stderr,
+    stdin: process.stdin,
+    stdinIsTTY: Boolean(process.stdin.isTTY),
+    stderrIsTTY: Boolean(process.stderr.isTTY),
+    color: allowed && Boolean(process.stdout.isTTY),
+    stderrColor: allowed && Boolean(process.stderr.isTTY),
+  };
+}
+
+/** One line on stderr, prefixed so it is never mistaken for data. */
+export function message(io: Io, text: string): void {
+  io.stderr.write(`svcreg: ${text}\n`);
+}
+
+export function warn(io: Io, text: string): void {
+  message(io, `warning: ${text}`);
+}
+
+/** Calls `fn` at most once per `intervalMs`, counting what it swallowed. */
+export function throttle<T>(intervalMs: number, fn: (value: T, suppressed: number) => void): (value: T) => void {
+  let last = -Infinity;
+  let suppressed = 0;
+  return (value) => {
+    const now = Date.now();
+    if (now - last < intervalMs) {
+      suppressed++;
+      return;
+    }
+    last = now;
+    fn(value, suppressed);
+    suppressed = 0;
+  };
+}

@@ -1,0 +1,62 @@
+/**
+ * JSON (`-o json`: one document) and NDJSON (`-o ndjson`: one object per line).
+ * Streams (watch events, registration events) are always one object per line.
+ */
+import type { InstanceListing, PurgeEntry, PurgeResult, ServiceListing } from '../registry/registry.js';
+import type { WatchEvent } from '../registry/watch.js';
+import type { Io } from './io.js';
+import type { Printer, RegistrationEvent } from './printer.js';
+
+/** The contract's watch fields, then the extras. */
+export function watchEventJson(event: WatchEvent): Record<string, unknown> {
+  if (event.type === 'RESYNC') return { ...event };
+  const { type, key, service, id, revision, instance, prev, problem, resync, record } = event;
+  return { type, key, service, id, revision, instance, prev, lease: record?.lease ?? null, ...(problem && { problem }), ...(resync && { resync }) };
+}
+
+export class JsonPrinter implements Printer {
+  constructor(
+    private readonly io: Io,
+    private readonly lines: boolean,
+  ) {}
+
+  private line(value: unknown): void {
+    this.io.stdout.write(`${JSON.stringify(value)}\n`);
+  }
+
+  private document(items: unknown[]): void {
+    if (this.lines) for (const item of items) this.line(item);
+    else this.io.stdout.write(`${JSON.stringify(items, null, 2)}\n`);
+  }
+
+  services(listing: ServiceListing): void {
+    this.document(listing.services);
+  }
+
+  instances(listing: InstanceListing, withMalformed: boolean): void {
+    this.document(withMalformed ? [...listing.instances, ...listing.malformed].sort((a, b) => (a.key < b.key ? -1 : 1)) : listing.instances);
+  }
+
+  watchEvent(event: WatchEvent): void {
+    this.line(watchEventJson(event));
+  }
+
+  registration(event: RegistrationEvent): void {
+    this.line(event);
+  }
+
+  purgePlan(entries: PurgeEntry[]): void {
+    this.document(entries.map(purgeJson));
+  }
+
+  purgeResult(result: PurgeResult): void {
+    const value = { deleted: result.deleted.map(purgeJson), skipped: result.skipped.map(purgeJson) };
+    if (this.lines) this.line(value);
+    else this.io.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+  }
+}
+
+function purgeJson(entry: PurgeEntry): Record<string, unknown> {
+  const { instance: _instance, ...rest } = entry;
+  return rest;
+}
