@@ -1,0 +1,99 @@
+/**
+ * Runs the built CLI (bin/svcreg.js -> dist/) as a real child process. Every child
+ * is killed by its PID when a test leaves it behind.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+export const BIN = fileURLToPath(new URL('../../bin/svcreg.js', import.meta.url));
+
+const live = new Set<ChildProcess>();
+process.on('exit', () => {
+  for (const child of live) child.kill('SIGKILL');
+});
+
+export interface CliResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+  ms: number;
+}
+
+/** Environment for a CLI child: no inherited SVCREG_/ETCDCTL_ settings, no colour unless asked. */
+export function cliEnv(extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) if (!/^(SVCREG_|ETCDCTL_)/.test(k)) env[k] = v;
+  return { ...env, ...extra };
+}
+
+/** A long-running CLI child with its output collected as it comes. */
+export class CliProcess {
+  stdout = '';
+  stderr = '';
+  readonly exited: Promise<CliResult>;
+  private readonly started = Date.now();
+
+  constructor(readonly child: ChildProcess) {
+    live.add(child);
+    child.stdout!.on('data', (d) => (this.stdout += d));
+    child.stderr!.on('data', (d) => (this.stderr += d));
+    this.exited = new Promise((resolve) => {
+      child.on('close', (code, signal) => {
+        live.delete(child);
+        resolve({ code, signal, stdout: this.stdout, stderr: this.stderr, ms: Date.now() - this.started });
+      });
+    });
+  }
+
+  get pid(): number {
+    return this.child.pid!;
+  }
+
+  /** Resolves once stdout (or stderr) matches; rejects after `timeoutMs` or if the process exits first. */
+  async waitFor(pattern: RegExp, options: { stream?: 'stdout' | 'stderr'; timeoutMs?: number } = {}): Promise<RegExpMatchArray> {
+    const stream = options.stream ?? 'stdout';
+    const until = Date.now() + (options.timeoutMs ?? 15_000);
+    let done = false;
+    void this.exited.then(() => (done = true));
+    for (;;) {
+      const m = this[stream].match(pattern);
+      if (m) return m;
+      if (done) throw new Error(`exited before ${stream} matched ${pattern}\nstdout: ${this.stdout}\nstderr: ${this.stderr}`);
+      if (Date.now() > until) throw new Error(`timed out waiting for ${stream} to match ${pattern}\nstdout: ${this.stdout}\nstderr: ${this.stderr}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+
+  signal(signal: NodeJS.Signals): void {
+    this.child.kill(signal);
+  }
+
+  /** Stops the child if it is still running (SIGKILL after a grace period). */
+  async stop(): Promise<CliResult> {
+    if (this.child.exitCode === null && this.child.signalCode === null) {
+      this.child.kill('SIGTERM');
+      const timer = setTimeout(() => this.child.kill('SIGKILL'), 5000);
+      const result = await this.exited;
+      clearTimeout(timer);
+      return result;
+    }
+    return this.exited;
+  }
+}
+
+/** Starts the CLI and returns at once. */
+export function startCli(args: string[], env: Record<string, string | undefined> = {}): CliProcess {
+  return new CliProcess(spawn(process.execPath, [BIN, ...args], { env: cliEnv(env), stdio: ['ignore', 'pipe', 'pipe'] }));
+}
+
+/** Runs the CLI to completion (killed after `timeoutMs`). */
+export async function runCli(args: string[], env: Record<string, string | undefined> = {}, timeoutMs = 30_000): Promise<CliResult> {
+  const p = startCli(args, env);
+  const timer = setTimeout(() => p.child.kill('SIGKILL'), timeoutMs);
+  try {
+    return await p.exited;
+  } finally {
+    clearTimeout(timer);
+  }
+}

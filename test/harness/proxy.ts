@@ -1,0 +1,66 @@
+/**
+ * A TCP proxy on a free loopback port in front of an etcd member, to cut or
+ * blackhole a client's connections for real.
+ */
+import { createConnection, createServer, type Server, type Socket } from 'node:net';
+
+export class TcpProxy {
+  private readonly sockets = new Set<Socket>();
+  private mode: 'pass' | 'refuse' | 'blackhole' = 'pass';
+
+  private constructor(
+    private readonly server: Server,
+    readonly port: number,
+  ) {}
+
+  get url(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  /** Starts a proxy to `targetPort` on 127.0.0.1. */
+  static start(targetPort: number): Promise<TcpProxy> {
+    return new Promise((resolve, reject) => {
+      let proxy: TcpProxy;
+      const server = createServer((client) => {
+        proxy.sockets.add(client);
+        client.on('close', () => proxy.sockets.delete(client));
+        client.on('error', () => client.destroy());
+        if (proxy.mode === 'refuse') return client.destroy();
+        if (proxy.mode === 'blackhole') return; // accept and never answer
+        const upstream = createConnection({ host: '127.0.0.1', port: targetPort });
+        proxy.sockets.add(upstream);
+        upstream.on('close', () => (proxy.sockets.delete(upstream), client.destroy()));
+        upstream.on('error', () => upstream.destroy());
+        client.on('close', () => upstream.destroy());
+        client.pipe(upstream);
+        upstream.pipe(client);
+      });
+      server.on('error', reject);
+      server.listen(0, '127.0.0.1', () => {
+        proxy = new TcpProxy(server, (server.address() as { port: number }).port);
+        resolve(proxy);
+      });
+    });
+  }
+
+  /** Drops every open connection and refuses new ones until `restore()`. */
+  cut(): void {
+    this.mode = 'refuse';
+    for (const s of this.sockets) s.destroy();
+  }
+
+  /** Drops every open connection; new ones are accepted and never answered. */
+  blackhole(): void {
+    this.mode = 'blackhole';
+    for (const s of this.sockets) s.destroy();
+  }
+
+  restore(): void {
+    this.mode = 'pass';
+  }
+
+  close(): Promise<void> {
+    for (const s of this.sockets) s.destroy();
+    return new Promise((resolve) => this.server.close(() => resolve()));
+  }
+}
