@@ -3,43 +3,16 @@
  * (or the temp dir), and faults injected for real. Every process is stopped by
  * the PID this harness started, never by name.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { get } from 'node:http';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import type { ChildProcess } from 'node:child_process';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { freePort, healthy, scratchDir, spawnEtcd } from '../../scripts/etcd-process.mjs';
 
-const ETCD = process.env.ETCD_BIN ?? 'etcd';
+export { freePort };
 const live = new Set<ChildProcess>();
 process.on('exit', () => {
   for (const child of live) child.kill('SIGKILL');
 });
-
-/** A free TCP port on 127.0.0.1 (bound then released). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-function healthy(clientUrl: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const req = get(`${clientUrl}/health`, { timeout: 1000 }, (res) => {
-      let body = '';
-      res.on('data', (c) => (body += c));
-      res.on('end', () => resolve(res.statusCode === 200 && body.includes('true')));
-    });
-    req.on('error', () => resolve(false));
-    req.on('timeout', () => (req.destroy(), resolve(false)));
-  });
-}
 
 export interface EtcdMemberConfig {
   name: string;
@@ -67,26 +40,7 @@ export class EtcdMember {
 
   /** Starts (or restarts, on the same data dir) the member; `waitHealthy` waits for a quorum. */
   async start(waitHealthy = true): Promise<void> {
-    const c = this.config;
-    const peerUrl = `http://127.0.0.1:${c.peerPort}`;
-    const child = spawn(
-      ETCD,
-      [
-        '--name', c.name,
-        '--data-dir', c.dataDir,
-        '--listen-client-urls', this.clientUrl,
-        '--advertise-client-urls', this.clientUrl,
-        '--listen-peer-urls', peerUrl,
-        '--initial-advertise-peer-urls', peerUrl,
-        '--initial-cluster', c.initialCluster,
-        '--initial-cluster-token', c.clusterToken,
-        '--initial-cluster-state', 'new',
-        '--logger', 'zap',
-        '--log-level', 'error',
-        ...c.extraArgs,
-      ],
-      { stdio: ['ignore', 'ignore', 'pipe'] },
-    );
+    const child = spawnEtcd(this.config);
     this.stderr = '';
     child.stderr!.on('data', (d) => (this.stderr = (this.stderr + d).slice(-4000)));
     live.add(child);
@@ -156,10 +110,6 @@ export class EtcdCluster {
     await Promise.all(this.members.map((m) => m.stop()));
     rmSync(this.root, { recursive: true, force: true });
   }
-}
-
-function scratchDir(): string {
-  return mkdtempSync(join(existsSync('/dev/shm') ? '/dev/shm' : tmpdir(), 'svcreg-etcd-'));
 }
 
 /** Starts an etcd cluster of `size` members on free loopback ports and waits until it is healthy. */
