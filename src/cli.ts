@@ -80,6 +80,9 @@ export function buildProgram(proc: Process, setResult: (code: Promise<number>) =
     .option('--no-color', 'no colour (also: NO_COLOR)')
     .option('--debug', 'print stack traces on errors')
     .showHelpAfterError('(run svcreg --help for usage)')
+    // Throw instead of exiting, so main.ts maps usage errors to exit 2. Set before the
+    // subcommands are added: commander copies these settings into each one on creation.
+    .exitOverride()
     .addHelpText(
       'after',
       `

@@ -42,11 +42,6 @@ const proc: Process = {
 async function main(argv: string[]): Promise<number> {
   let result: Promise<number> | undefined;
   const program = buildProgram(proc, (r) => (result = r));
-  program.exitOverride();
-  program.configureOutput({
-    writeOut: (s) => process.stdout.write(s),
-    writeErr: (s) => process.stderr.write(s),
-  });
   try {
     await program.parseAsync(argv, { from: 'user' });
     if (!result) {
@@ -69,5 +64,11 @@ async function main(argv: string[]): Promise<number> {
     for (const r of registries) r.close();
   }
 }
+
+// `svcreg watch | head -1`: a reader that goes away is a normal end, not a crash.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(0);
+  throw err;
+});
 
 process.exit(await main(process.argv.slice(2)));

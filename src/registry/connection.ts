@@ -151,7 +151,7 @@ export class Connection {
       (err as Error)?.name === 'BrokenCircuitError' ||
       /deadline|unavailable|ECONNREFUSED|No connection established|failed to connect/i.test(message)
     ) {
-      return new UnreachableError(`${what}: etcd at ${where} is unreachable (${firstLine(message)})`, 'check that etcd is running and --endpoints is right', { cause: err });
+      return new UnreachableError(`${what}: etcd at ${where} is unreachable (${grpcReason(message)})`, 'check that etcd is running and --endpoints is right', { cause: err });
     }
     return new SvcregError(`${what}: ${firstLine(message)}`, undefined, { cause: err });
   }
@@ -163,6 +163,16 @@ export class Connection {
 
 function firstLine(message: string): string {
   return message.split('\n')[0];
+}
+
+/** gRPC's transport messages, said plainly: "connection refused", "no answer within the deadline". */
+function grpcReason(message: string): string {
+  if (/ECONNREFUSED/.test(message)) return 'connection refused';
+  if (/deadline/i.test(message)) return 'no answer within the deadline';
+  if (/ENOTFOUND|EAI_AGAIN/.test(message)) return 'host name not found';
+  return firstLine(message)
+    .replace(/^\d+ [A-Z_]+: /, '')
+    .replace(/\s*Resolution note:.*$/, '');
 }
 
 /** Rejects with `onTimeout()` if `promise` has not settled by the `at` timestamp. */

@@ -118,6 +118,9 @@ export async function* watchPrefix(
     for (const kv of options.initial.kvs) state.set(kv.key.toString(), kv);
     next = options.initial.revision + 1;
   } else if (options.startRevision !== undefined && options.startRevision <= 1) {
+    // Nothing precedes revision 1; still ask etcd once, so an unreachable etcd fails
+    // within the timeout here instead of entering the reconnect loop.
+    await conn.call('watch', (o) => conn.client.kv.range({ key: Buffer.from(keyPrefix), range_end: prefixRangeEnd(Buffer.from(keyPrefix)), count_only: true }, o));
     next = 1;
   } else {
     const at = options.startRevision === undefined ? undefined : options.startRevision - 1;
@@ -127,6 +130,9 @@ export async function* watchPrefix(
     } catch (err) {
       if (/compacted/.test((err as Error).message)) {
         throw new UsageError(`revision ${options.startRevision} has been compacted`, 'watch from a later --rev, or without --rev', { cause: err });
+      }
+      if (/future revision/.test((err as Error).message)) {
+        throw new UsageError(`revision ${options.startRevision} is in the future`, 'watch from a revision etcd has reached, or without --rev', { cause: err });
       }
       throw err;
     }
