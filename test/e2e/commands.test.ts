@@ -7,6 +7,7 @@
 import { createServer, type Server } from 'node:net';
 import { Etcd3 } from 'etcd3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Instance } from '../../src/registry/instance.js';
 import { runCli, startCli, type CliResult } from '../harness/cli.js';
 import { startEtcd, type EtcdCluster } from '../harness/etcd.js';
 
@@ -72,16 +73,8 @@ function startSvcreg(prefix: string, ...args: string[]) {
   return startCli(['--endpoints', etcd.endpoints, '--prefix', prefix, ...args]);
 }
 
-interface SeedInstance {
-  service_id: string;
-  service_name: string;
-  address: string;
-  port: number;
-  tags: string[];
-  metadata: Record<string, unknown>;
-  registered_at: number;
-  [extra: string]: unknown;
-}
+/** The seed's value, as its Python code writes it (svcreg's Instance type is exactly that). */
+type SeedInstance = Instance;
 
 function instance(service: string, id: string, extra: Partial<SeedInstance> = {}): SeedInstance {
   return {
