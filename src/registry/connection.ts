@@ -132,7 +132,7 @@ export class Connection {
   translate(err: unknown, what: string): SvcregError {
     if (err instanceof SvcregError) return err;
     const e = this.etcd3;
-    const message = (err as Error)?.message ?? String(err);
+    const message = firstLine((err as Error)?.message ?? String(err)).replace(/^\d+ [A-Z_]+: /, '');
     const where = this.endpoints.join(',');
     if (
       err instanceof e.EtcdAuthenticationFailedError ||
@@ -153,7 +153,7 @@ export class Connection {
     ) {
       return new UnreachableError(`${what}: etcd at ${where} is unreachable (${grpcReason(message)})`, 'check that etcd is running and --endpoints is right', { cause: err });
     }
-    return new SvcregError(`${what}: ${firstLine(message)}`, undefined, { cause: err });
+    return new SvcregError(`${what}: ${message}`, undefined, { cause: err });
   }
 
   close(): void {
@@ -170,9 +170,7 @@ function grpcReason(message: string): string {
   if (/ECONNREFUSED/.test(message)) return 'connection refused';
   if (/deadline/i.test(message)) return 'no answer within the deadline';
   if (/ENOTFOUND|EAI_AGAIN/.test(message)) return 'host name not found';
-  return firstLine(message)
-    .replace(/^\d+ [A-Z_]+: /, '')
-    .replace(/\s*Resolution note:.*$/, '');
+  return message.replace(/\s*Resolution note:.*$/, '');
 }
 
 /** Rejects with `onTimeout()` if `promise` has not settled by the `at` timestamp. */

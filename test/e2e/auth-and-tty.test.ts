@@ -1,0 +1,110 @@
+import { Etcd3 } from 'etcd3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli, startCli } from '../harness/cli.js';
+import { startEtcd, type EtcdCluster } from '../harness/etcd.js';
+import { startCliOnTty } from '../harness/tty.js';
+
+let etcd: EtcdCluster;
+let root: Etcd3;
+const USER = 'svc';
+const PASSWORD = 'correct horse';
+
+beforeAll(async () => {
+  etcd = await startEtcd();
+  const admin = new Etcd3({ hosts: etcd.endpoints });
+  await admin.role('root').create();
+  await admin.user('root').create('rootpw');
+  await admin.user('root').addRole('root');
+  const role = await admin.role('services-rw').create();
+  await role.grant({ permission: 'Readwrite', range: admin.range({ prefix: '/services/' }) });
+  await admin.user(USER).create(PASSWORD);
+  await admin.user(USER).addRole('services-rw');
+  await admin.auth.authEnable();
+  admin.close();
+  root = new Etcd3({ hosts: etcd.endpoints, auth: { username: 'root', password: 'rootpw' } });
+});
+
+afterAll(async () => {
+  root?.close();
+  await etcd?.stop();
+});
+
+const as = (args: string[]) => ['--endpoints', etcd.endpoints, '--user', USER, ...args];
+
+describe('etcd authentication', () => {
+  it('a user with readwrite on /services/ lists with the password from SVCREG_PASSWORD', async () => {
+    await root.put('/services/web/w1').value(JSON.stringify({ service_id: 'w1', service_name: 'web', address: 'h', port: 1, registered_at: 1 }));
+    const r = await runCli(as(['list', '-o', 'json']), { SVCREG_PASSWORD: PASSWORD });
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual([{ service: 'web', instances: 1, malformed: 0 }]);
+  });
+
+  it('a wrong password exits 7 with one clear line', async () => {
+    const r = await runCli(as(['list']), { SVCREG_PASSWORD: 'wrong' });
+    expect(r.code).toBe(7);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/authentication failed/i);
+  });
+
+  it('a prefix outside the grant exits 7', async () => {
+    const r = await runCli(as(['--prefix', '/other/', 'list']), { SVCREG_PASSWORD: PASSWORD });
+    expect(r.code).toBe(7);
+    expect(r.stderr).toMatch(/permission denied/i);
+  });
+
+  it('register and its revoke on SIGINT work with the granted role', async () => {
+    const p = startCli(as(['register', 'api', '--id', 'a1', '--address', '127.0.0.1', '--port', '80']), { SVCREG_PASSWORD: PASSWORD });
+    await p.waitFor(/registered/);
+    expect(await root.get('/services/api/a1').string()).not.toBeNull();
+    p.signal('SIGINT');
+    expect((await p.exited).code).toBe(0);
+    expect(await root.get('/services/api/a1').string()).toBeNull();
+  });
+
+  it('without SVCREG_PASSWORD and not on a terminal it exits 2 before sending anything', async () => {
+    const r = await runCli(as(['list']));
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/SVCREG_PASSWORD/);
+  });
+
+  it('refuses a password on the command line', async () => {
+    const r = await runCli(['--endpoints', etcd.endpoints, '--user', `${USER}:${PASSWORD}`, 'list'], { SVCREG_PASSWORD: PASSWORD });
+    expect(r.code).toBe(2);
+  });
+
+  it('on a terminal it prompts for the password without echoing it', async () => {
+    const p = startCliOnTty(as(['list']));
+    await p.waitFor(/Password for svc: /);
+    p.child.stdin!.write(`${PASSWORD}\r`);
+    const r = await p.exited;
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/web\s+1/);
+    expect(r.stdout).not.toContain(PASSWORD);
+  });
+});
+
+describe('purge on a terminal', () => {
+  const seed = (id: string) =>
+    root.put(`/services/old/${id}`).value(JSON.stringify({ service_id: id, service_name: 'old', address: 'h', port: 1, registered_at: 1 }));
+
+  it('shows what it will delete and deletes nothing when the answer is no', async () => {
+    await seed('o1');
+    const p = startCliOnTty(as(['purge', 'old']), { SVCREG_PASSWORD: PASSWORD });
+    await p.waitFor(/Delete 1 entry under \/services\/old\/\? \[y\/N\] /);
+    expect(p.stdout).toMatch(/\/services\/old\/o1/);
+    p.child.stdin!.write('n\r');
+    expect((await p.exited).code).toBe(0);
+    expect(await root.get('/services/old/o1').string()).not.toBeNull();
+  });
+
+  it('deletes after a yes', async () => {
+    await seed('o2');
+    const p = startCliOnTty(as(['purge', 'old', '--id', 'o2']), { SVCREG_PASSWORD: PASSWORD });
+    await p.waitFor(/\[y\/N\] /);
+    p.child.stdin!.write('y\r');
+    const r = await p.exited;
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/deleted \/services\/old\/o2/);
+    expect(await root.get('/services/old/o2').string()).toBeNull();
+  });
+});
