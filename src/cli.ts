@@ -112,6 +112,7 @@ Examples:
     .option('--meta <key=value>', 'a metadata pair (repeatable)', collect)
     .option('--ttl <seconds>', 'lease TTL in seconds (default: 30)')
     .option('--replace', 'take over the id if another live registration holds it')
+    .option('--on-lost <reregister|exit>', 'when the lease is lost: re-register as soon as etcd answers (default), or exit 6')
     .addHelpText(
       'after',
       `

@@ -21,6 +21,7 @@ export interface RegisterCommandOptions {
   meta?: string[];
   ttl?: string;
   replace?: boolean;
+  onLost?: string;
 }
 
 /** This host's first non-internal IPv4 address, else 127.0.0.1. */
@@ -49,6 +50,10 @@ export async function register(ctx: CommandContext, service: string, options: Re
   const ttl = options.ttl === undefined ? DEFAULT_TTL_SECONDS : parseInteger(options.ttl, '--ttl', 1, 86_400);
   const tags = parseTags(options.tag ?? []);
   const metadata = parseMeta(options.meta ?? []);
+  if (options.onLost !== undefined && options.onLost !== 'reregister' && options.onLost !== 'exit') {
+    throw new UsageError(`invalid --on-lost ${JSON.stringify(options.onLost)}`, 'use --on-lost reregister or --on-lost exit');
+  }
+  const onLost = options.onLost === 'exit' ? 'fail' : 'reregister';
   const printer = await printerFor(format, ctx.io);
   const report = (event: RegistrationEvent) => printer.registration(event);
 
@@ -57,7 +62,7 @@ export async function register(ctx: CommandContext, service: string, options: Re
   let onSignal: (signal: Signal) => void = (s) => (pendingSignal ??= s);
   const removeSignal = ctx.onSignal((s) => onSignal(s));
   try {
-    const registration = await ctx.registry.register({ service, id, address, port, tags, metadata, ttl, replace: options.replace });
+    const registration = await ctx.registry.register({ service, id, address, port, tags, metadata, ttl, replace: options.replace, onLost });
     const registered = (event: 'registered' | 'reregistered', info: RegisteredInfo) => report({ event, ...info });
     registered('registered', registration.info());
     registration.on('reregistered', (info: RegisteredInfo) => registered('reregistered', info));

@@ -91,7 +91,7 @@ export class TablePrinter implements Printer {
         message(this.io, `re-registered ${event.key} with a new lease ${event.lease} (ttl ${event.ttl}s)`);
         break;
       case 'lost':
-        message(this.io, `registration lost: ${event.key} (${event.reason}); re-registering when etcd answers`);
+        message(this.io, `registration lost: ${event.key} (${event.reason})`);
         break;
       case 'deregistered':
         message(this.io, `deregistered ${event.key}`);

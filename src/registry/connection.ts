@@ -52,26 +52,40 @@ function pem(value: string | Buffer | undefined, what: string): Buffer | undefin
 }
 
 type Etcd3Module = typeof import('etcd3');
-type GlobalPolicy = NonNullable<NonNullable<IOptions['faultHandling']>['global']>;
+type Policy = NonNullable<NonNullable<IOptions['faultHandling']>['global']>;
 
-/** Replaces etcd3's default "retry 3 times" policy: etcd3 only ever calls `execute` on it. */
-const singleAttempt = { execute: (fn: () => unknown) => fn() } as unknown as GlobalPolicy;
+/**
+ * Replaces etcd3's retry-three-times and per-host circuit-breaker policies: a breaker
+ * would block a recovered etcd for 5 s, and Connection does its own failover.
+ * etcd3 only ever calls `execute` on them.
+ */
+const singleAttempt = { execute: (fn: () => unknown) => fn() } as unknown as Policy;
 
 /** Options for one unary request. */
 export interface CallOptions {
   deadline: number;
 }
 
-/** A lazily opened etcd client with per-request deadlines and typed errors. */
+/**
+ * Clients for etcd, one per endpoint, with per-request deadlines, typed errors and
+ * failover: requests go to the current endpoint until it fails or times out, then
+ * to the next. (etcd3's own pool picks a random member per call and never marks a
+ * frozen member as bad, since a timeout does not count as a failure there.)
+ */
 export class Connection {
+  private readonly clients: (Etcd3 | undefined)[];
+  private current = 0;
+
   private constructor(
-    readonly client: Etcd3,
     private readonly etcd3: Etcd3Module,
+    private readonly clientOptions: Omit<IOptions, 'hosts'>,
     readonly endpoints: string[],
     readonly timeoutMs: number,
-  ) {}
+  ) {
+    this.clients = endpoints.map(() => undefined);
+  }
 
-  /** Validates the options and builds the client; nothing is sent until the first request. */
+  /** Validates the options and loads etcd3; nothing is sent until the first request. */
   static async open(options: ConnectionOptions): Promise<Connection> {
     const endpoints = parseEndpoints(options.endpoints ?? [DEFAULT_ENDPOINT]);
     const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
@@ -81,12 +95,9 @@ export class Connection {
       throw new UsageError('TLS files given but the endpoints are http://', 'use https:// endpoints with --cacert/--cert/--key');
     }
     if (Boolean(cert) !== Boolean(key)) throw new UsageError('--cert and --key go together');
-    const etcd3: Etcd3Module = await import('etcd3');
     const deadline = () => ({ deadline: Date.now() + timeoutMs });
-    const clientOptions: IOptions = {
-      hosts: endpoints,
-      // One attempt per call: Connection.call retries within the caller's own deadline.
-      faultHandling: { global: singleAttempt },
+    const clientOptions: Omit<IOptions, 'hosts'> = {
+      faultHandling: { global: singleAttempt, host: () => singleAttempt },
       defaultCallOptions: (ctx) => (ctx.isStream ? {} : deadline()),
       grpcOptions: {
         // Large prefix reads must not fail at gRPC's default 4 MB.
@@ -104,25 +115,50 @@ export class Connection {
       };
     }
     if (options.auth) clientOptions.auth = { ...options.auth, callOptions: deadline };
-    return new Connection(new etcd3.Etcd3(clientOptions), etcd3, endpoints, timeoutMs);
+    const etcd3: Etcd3Module = await import('etcd3');
+    return new Connection(etcd3, clientOptions, endpoints, timeoutMs);
+  }
+
+  /** The client of the endpoint requests currently go to. */
+  get client(): Etcd3 {
+    const i = this.current;
+    return (this.clients[i] ??= new this.etcd3.Etcd3({ ...this.clientOptions, hosts: this.endpoints[i] }));
   }
 
   /**
-   * Runs one unary request under an overall deadline of `timeoutMs`, retrying an
-   * unreachable endpoint (another one, when several are given) while time remains.
+   * Reports that a request or stream on `client` failed. An unreachable endpoint
+   * makes the connection move to the next one (once, however many callers saw it
+   * fail); an expired auth token is dropped so the next request authenticates again.
    */
-  async call<T>(what: string, fn: (options: CallOptions) => Promise<T>): Promise<T> {
+  failed(client: Etcd3, err: unknown): void {
+    const translated = this.translate(err, '');
+    if (/invalid auth token|auth token is expired/i.test((err as Error)?.message ?? '')) {
+      // etcd3 re-authenticates unary calls by itself, but never streams.
+      (client as unknown as { pool: { authenticator: { invalidateMetadata(): void } } }).pool.authenticator.invalidateMetadata();
+    }
+    if (translated instanceof UnreachableError && this.clients[this.current] === client && this.endpoints.length > 1) {
+      this.current = (this.current + 1) % this.endpoints.length;
+    }
+  }
+
+  /**
+   * Runs one unary request under an overall deadline of `timeoutMs`, moving to the
+   * next endpoint and retrying while time remains when one is unreachable.
+   */
+  async call<T>(what: string, fn: (client: Etcd3, options: CallOptions) => Promise<T>): Promise<T> {
     const deadline = Date.now() + this.timeoutMs;
-    let attempt = 0;
-    for (;;) {
+    const perAttemptMs = this.endpoints.length > 1 ? Math.max(500, Math.floor(this.timeoutMs / this.endpoints.length)) : this.timeoutMs;
+    for (let attempt = 1; ; attempt++) {
+      const client = this.client;
+      const attemptDeadline = Math.min(deadline, Date.now() + perAttemptMs);
       try {
-        return await withTimer(fn({ deadline }), deadline + 250, () => new UnreachableError(`${what}: no answer from etcd within ${this.timeoutMs} ms`));
+        return await withTimer(fn(client, { deadline: attemptDeadline }), attemptDeadline + 250, () => new UnreachableError(`${what}: no answer from etcd within ${this.timeoutMs} ms`));
       } catch (err) {
         const translated = this.translate(err, what);
-        attempt++;
-        const retryable = translated instanceof UnreachableError && !(err instanceof UnreachableError);
+        this.failed(client, err);
         const pause = Math.min(100 * attempt, 500);
-        if (!retryable || attempt >= Math.max(2, this.endpoints.length * 2) || Date.now() + pause >= deadline) throw translated;
+        const retryable = translated instanceof UnreachableError || /invalid auth token/i.test(translated.message);
+        if (!retryable || Date.now() + pause >= deadline || attempt >= 2 * this.endpoints.length + 1) throw translated;
         await new Promise((r) => setTimeout(r, pause));
       }
     }
@@ -134,30 +170,30 @@ export class Connection {
     const e = this.etcd3;
     const message = firstLine((err as Error)?.message ?? String(err)).replace(/^\d+ [A-Z_]+: /, '');
     const where = this.endpoints.join(',');
+    const prefix = what ? `${what}: ` : '';
     if (
       err instanceof e.EtcdAuthenticationFailedError ||
       err instanceof e.EtcdPermissionDeniedError ||
       err instanceof e.EtcdUserNotFoundError ||
       err instanceof e.GRPCUnauthenticatedError ||
-      /permission denied|authentication failed|user name not found|invalid auth token|auth.*not enabled/i.test(message)
+      /permission denied|authentication failed|user name not found|auth.*not enabled/i.test(message)
     ) {
-      return new AuthError(`${what}: ${message}`, 'check --user and SVCREG_PASSWORD, and the role granted on the prefix', { cause: err });
+      return new AuthError(`${prefix}${message}`, 'check --user and SVCREG_PASSWORD, and the role granted on the prefix', { cause: err });
     }
     if (
       err instanceof e.GRPCUnavailableError ||
       err instanceof e.GRPCDeadlineExceededError ||
       err instanceof e.GRPCCancelledError ||
       err instanceof e.ClientClosedError ||
-      (err as Error)?.name === 'BrokenCircuitError' ||
-      /deadline|unavailable|ECONNREFUSED|No connection established|failed to connect/i.test(message)
+      /deadline|unavailable|ECONNREFUSED|No connection established|failed to connect|leader changed|no leader|timed out/i.test(message)
     ) {
-      return new UnreachableError(`${what}: etcd at ${where} is unreachable (${grpcReason(message)})`, 'check that etcd is running and --endpoints is right', { cause: err });
+      return new UnreachableError(`${prefix}etcd at ${where} is unreachable (${grpcReason(message)})`, 'check that etcd is running and --endpoints is right', { cause: err });
     }
-    return new SvcregError(`${what}: ${message}`, undefined, { cause: err });
+    return new SvcregError(`${prefix}${message}`, undefined, { cause: err });
   }
 
   close(): void {
-    this.client.close();
+    for (const c of this.clients) c?.close();
   }
 }
 

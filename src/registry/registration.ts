@@ -22,7 +22,16 @@ export interface RegisterOptions {
   ttl?: number;
   /** Take over the key even if another live registration holds it. */
   replace?: boolean;
+  /**
+   * What to do when the lease is lost: `reregister` (default) with a fresh lease as
+   * soon as etcd answers, or `fail`, which emits `failed` with a RegistrationLostError.
+   */
+  onLost?: 'reregister' | 'fail';
 }
+
+/** Retries while renewing or re-registering are at most this far apart, so a
+ * registration is restored within about a second of etcd answering again. */
+const RETRY_CAP_MS = 1000;
 
 export const DEFAULT_TTL_SECONDS = 30;
 
@@ -59,6 +68,7 @@ export class Registration extends EventEmitter {
     readonly instance: Instance,
     private readonly requestedTtl: number,
     private readonly replace: boolean,
+    private readonly onLost: 'reregister' | 'fail',
   ) {
     super();
   }
@@ -74,7 +84,7 @@ export class Registration extends EventEmitter {
       metadata: options.metadata ?? {},
       registered_at: Date.now() / 1000,
     };
-    const reg = new Registration(conn, key, instance, options.ttl ?? DEFAULT_TTL_SECONDS, options.replace ?? false);
+    const reg = new Registration(conn, key, instance, options.ttl ?? DEFAULT_TTL_SECONDS, options.replace ?? false, options.onLost ?? 'reregister');
     await reg.acquire(undefined);
     reg.loop = reg.keepAlive();
     return reg;
@@ -91,7 +101,7 @@ export class Registration extends EventEmitter {
       this.stop.abort();
       await this.loop;
       try {
-        await this.conn.call('revoke lease', (o) => this.conn.client.leaseClient.leaseRevoke({ ID: this.leaseId }, o));
+        await this.conn.call('revoke lease', (c, o) => c.leaseClient.leaseRevoke({ ID: this.leaseId }, o));
       } catch (err) {
         // A lease that is already gone has removed its key: that is what we wanted.
         if (!/lease not found/i.test((err as Error).message)) throw err;
@@ -107,14 +117,13 @@ export class Registration extends EventEmitter {
    * `replace` is set.
    */
   private async acquire(staleLease: string | undefined): Promise<void> {
-    const { leaseClient, kv } = this.conn.client;
-    const grant = await this.conn.call('grant lease', (o) => leaseClient.leaseGrant({ TTL: this.requestedTtl }, o));
+    const grant = await this.conn.call('grant lease', (c, o) => c.leaseClient.leaseGrant({ TTL: this.requestedTtl }, o));
     const lease = grant.ID;
     const key = Buffer.from(this.key);
     const put = { request_put: { key, value: Buffer.from(encodeInstance(this.instance)), lease } };
     for (let attempt = 0; attempt < 5; attempt++) {
-      const created = await this.conn.call('register', (o) =>
-        kv.txn(
+      const created = await this.conn.call('register', (c, o) =>
+        c.kv.txn(
           {
             compare: [{ key, target: 'Create', result: 'Equal', create_revision: 0 }],
             success: [put],
@@ -131,8 +140,8 @@ export class Registration extends EventEmitter {
         await this.revoke(lease);
         throw new AlreadyRegisteredError(this.key);
       }
-      const taken = await this.conn.call('register', (o) =>
-        kv.txn({ compare: [{ key, target: 'Mod', result: 'Equal', mod_revision: existing.mod_revision }], success: [put] }, o),
+      const taken = await this.conn.call('register', (c, o) =>
+        c.kv.txn({ compare: [{ key, target: 'Mod', result: 'Equal', mod_revision: existing.mod_revision }], success: [put] }, o),
       );
       if (taken.succeeded) return this.adopt(lease, Number(grant.TTL), staleLease);
     }
@@ -148,7 +157,7 @@ export class Registration extends EventEmitter {
 
   private async revoke(lease: string): Promise<void> {
     try {
-      await this.conn.call('revoke lease', (o) => this.conn.client.leaseClient.leaseRevoke({ ID: lease }, o));
+      await this.conn.call('revoke lease', (c, o) => c.leaseClient.leaseRevoke({ ID: lease }, o));
     } catch {
       // Best effort: an unrevoked lease expires by itself within its TTL.
     }
@@ -162,7 +171,7 @@ export class Registration extends EventEmitter {
     let failures = 0;
     let lost = false;
     while (!signal.aborted) {
-      await sleep(failures === 0 ? interval : Math.min(backoffMs(failures - 1), interval), signal);
+      await sleep(failures === 0 ? interval : Math.min(backoffMs(failures - 1, RETRY_CAP_MS), interval), signal);
       if (signal.aborted) return;
       try {
         if (lost) {
@@ -175,7 +184,7 @@ export class Registration extends EventEmitter {
           const ttlLeft = await this.renewOnce(Math.min(this.conn.timeoutMs, Math.max(500, interval)));
           if (ttlLeft <= 0) {
             lost = true;
-            this.emit('lost', { key: this.key, lease: this.lease, reason: 'etcd says the lease has expired' });
+            if (this.lose('etcd says the lease has expired')) return;
             failures = 1; // re-register promptly
             continue;
           }
@@ -192,25 +201,39 @@ export class Registration extends EventEmitter {
         this.emit('retrying', { error: err as Error, attempt: failures });
         if (!lost && Date.now() - renewedAt >= this.ttl * 1000) {
           lost = true;
-          this.emit('lost', { key: this.key, lease: this.lease, reason: `no renewal for ${this.ttl}s (${(err as Error).message})` });
+          if (this.lose(`no renewal for ${this.ttl}s (${(err as Error).message})`)) return;
         }
       }
     }
   }
 
+  /** Reports a lost lease; returns true when the registration gives up (`onLost: 'fail'`). */
+  private lose(reason: string): boolean {
+    this.emit('lost', { key: this.key, lease: this.lease, reason });
+    if (this.onLost === 'reregister') return false;
+    this.emit('failed', new RegistrationLostError(`registration lost: ${this.key} (${reason})`, 'raise --ttl, or check etcd'));
+    return true;
+  }
+
   /** Sends one LeaseKeepAlive and returns the TTL etcd answers with (0: the lease is gone). */
   private async renewOnce(timeoutMs: number): Promise<number> {
-    const stream = await withTimer(this.conn.client.leaseClient.leaseKeepAlive(), Date.now() + timeoutMs, () => new UnreachableError('keepalive: no connection'));
+    const client = this.conn.client;
+    let stream: Awaited<ReturnType<typeof client.leaseClient.leaseKeepAlive>> | undefined;
     try {
+      stream = await withTimer(client.leaseClient.leaseKeepAlive(), Date.now() + timeoutMs, () => new UnreachableError('keepalive: no connection'));
+      const s = stream;
       const answer = new Promise<number>((resolve, reject) => {
-        stream.on('data', (res: { TTL: string }) => resolve(Number(res.TTL)));
-        stream.on('error', reject);
-        stream.on('end', () => reject(new UnreachableError('keepalive: stream ended')));
+        s.on('data', (res: { TTL: string }) => resolve(Number(res.TTL)));
+        s.on('error', reject);
+        s.on('end', () => reject(new UnreachableError('keepalive: stream ended')));
       });
-      stream.write({ ID: this.leaseId });
+      s.write({ ID: this.leaseId });
       return await withTimer(answer, Date.now() + timeoutMs, () => new UnreachableError(`keepalive: no answer within ${timeoutMs} ms`));
+    } catch (err) {
+      this.conn.failed(client, err);
+      throw err;
     } finally {
-      stream.cancel();
+      stream?.cancel();
     }
   }
 }

@@ -24,8 +24,8 @@ export async function readPrefix(
   let revision = options.revision ?? 0;
   const kvs: RawKeyValue[] = [];
   for (;;) {
-    const page = await conn.call('read', (o) =>
-      conn.client.kv.range(
+    const page = await conn.call('read', (client, o) =>
+      client.kv.range(
         { key: from, range_end: rangeEnd, limit: PAGE_SIZE, revision, keys_only: options.keysOnly ?? false },
         o,
       ),

@@ -120,7 +120,7 @@ export async function* watchPrefix(
   } else if (options.startRevision !== undefined && options.startRevision <= 1) {
     // Nothing precedes revision 1; still ask etcd once, so an unreachable etcd fails
     // within the timeout here instead of entering the reconnect loop.
-    await conn.call('watch', (o) => conn.client.kv.range({ key: Buffer.from(keyPrefix), range_end: prefixRangeEnd(Buffer.from(keyPrefix)), count_only: true }, o));
+    await conn.call('watch', (client, o) => client.kv.range({ key: Buffer.from(keyPrefix), range_end: prefixRangeEnd(Buffer.from(keyPrefix)), count_only: true }, o));
     next = 1;
   } else {
     const at = options.startRevision === undefined ? undefined : options.startRevision - 1;
@@ -146,11 +146,14 @@ export async function* watchPrefix(
     const queue = new AsyncQueue<StreamItem>();
     const onAbort = () => queue.push({ end: true });
     signal?.addEventListener('abort', onAbort, { once: true });
-    let stream: Awaited<ReturnType<Connection['client']['watchClient']['watch']>> | undefined;
+    const client = conn.client;
+    let stream: Awaited<ReturnType<typeof client.watchClient.watch>> | undefined;
     let compacted = 0;
     let failure: Error | undefined;
+    // A member that is frozen or blackholed accepts the stream and never answers.
+    const notCreated = setTimeout(() => queue.push({ error: new Error(`no answer from etcd within ${conn.timeoutMs} ms`) }), conn.timeoutMs);
     try {
-      stream = await conn.client.watchClient.watch();
+      stream = await client.watchClient.watch();
       stream.on('data', (response: WatchResponse) => queue.push({ response }));
       stream.on('error', (error: Error) => queue.push({ error }));
       stream.on('end', () => queue.push({ end: true }));
@@ -168,9 +171,10 @@ export async function* watchPrefix(
           break;
         }
         const { response } = item;
-        if (response.created && failures > 0) {
+        if (response.created) {
+          clearTimeout(notCreated);
+          if (failures > 0) onStatus?.({ state: 'reconnected' });
           failures = 0;
-          onStatus?.({ state: 'reconnected' });
         }
         if (response.canceled) {
           compacted = Number(response.compact_revision);
@@ -196,10 +200,12 @@ export async function* watchPrefix(
       if (err instanceof AuthError) throw err;
       failure = err as Error;
     } finally {
+      clearTimeout(notCreated);
       signal?.removeEventListener('abort', onAbort);
       stream?.cancel();
     }
     if (signal?.aborted) return;
+    if (failure) conn.failed(client, failure);
     if (compacted > 0) {
       next = (yield* resync(conn, registryPrefix, keyPrefix, state, compacted)) + 1;
       continue;
