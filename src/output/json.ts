@@ -4,8 +4,8 @@
  */
 import type { InstanceListing, PurgeEntry, PurgeResult, ServiceListing } from '../registry/registry.js';
 import type { WatchEvent } from '../registry/watch.js';
-import type { Io } from './io.js';
-import type { Printer, RegistrationEvent } from './printer.js';
+import { message, type Io } from './io.js';
+import { lifecycleMessage, resyncMessage, type Printer, type RegistrationEvent } from './printer.js';
 
 /** The contract's watch fields, then the extras. */
 export function watchEventJson(event: WatchEvent): Record<string, unknown> {
@@ -39,10 +39,13 @@ export class JsonPrinter implements Printer {
 
   watchEvent(event: WatchEvent): void {
     this.line(watchEventJson(event));
+    if (event.type === 'RESYNC') message(this.io, resyncMessage(event));
   }
 
   registration(event: RegistrationEvent): void {
     this.line(event);
+    // Losing the lease is news for the operator too, not only for the script reading stdout.
+    if (event.event === 'lost' || event.event === 'reregistered') message(this.io, lifecycleMessage(event)!);
   }
 
   purgePlan(entries: PurgeEntry[]): void {

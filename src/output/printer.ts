@@ -4,7 +4,7 @@
  */
 import type { InstanceListing, PurgeEntry, PurgeResult, ServiceListing } from '../registry/registry.js';
 import type { RegisteredInfo } from '../registry/registration.js';
-import type { WatchEvent } from '../registry/watch.js';
+import type { ResyncEvent, WatchEvent } from '../registry/watch.js';
 import type { OutputFormat } from '../parse.js';
 import type { Io } from './io.js';
 
@@ -13,6 +13,25 @@ export type RegistrationEvent =
   | ({ event: 'registered' | 'reregistered' } & RegisteredInfo)
   | { event: 'lost'; key: string; lease: string; reason: string }
   | { event: 'deregistered'; key: string };
+
+/** What a person is told on stderr about a lifecycle event, whatever the output format. */
+export function lifecycleMessage(event: RegistrationEvent): string | undefined {
+  switch (event.event) {
+    case 'reregistered':
+      return `re-registered ${event.key} with a new lease ${event.lease} (ttl ${event.ttl}s)`;
+    case 'lost':
+      return `registration lost: ${event.key} (${event.reason})`;
+    case 'deregistered':
+      return `deregistered ${event.key}`;
+    default:
+      return undefined;
+  }
+}
+
+/** The stderr line for a resync after compaction, whatever the output format. */
+export function resyncMessage(event: ResyncEvent): string {
+  return `history before revision ${event.compact_revision} was compacted: resynced at revision ${event.revision}; the events that follow are the difference`;
+}
 
 export interface Printer {
   services(listing: ServiceListing): void;

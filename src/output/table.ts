@@ -6,7 +6,7 @@ import type { InstanceListing, PurgeEntry, PurgeResult, ServiceListing } from '.
 import type { WatchEvent } from '../registry/watch.js';
 import { hostPort } from './addr.js';
 import { message, type Io } from './io.js';
-import type { Printer, RegistrationEvent } from './printer.js';
+import { lifecycleMessage, resyncMessage, type Printer, type RegistrationEvent } from './printer.js';
 
 const BORDERLESS = {
   top: '', 'top-mid': '', 'top-left': '', 'top-right': '',
@@ -72,7 +72,7 @@ export class TablePrinter implements Printer {
 
   watchEvent(event: WatchEvent): void {
     if (event.type === 'RESYNC') {
-      message(this.io, `history before revision ${event.compact_revision} was compacted: resynced at revision ${event.revision}; the events that follow are the difference`);
+      message(this.io, resyncMessage(event));
       return;
     }
     const who = event.service && event.id ? `${event.service}/${event.id}` : event.key;
@@ -83,19 +83,10 @@ export class TablePrinter implements Printer {
   }
 
   registration(event: RegistrationEvent): void {
-    switch (event.event) {
-      case 'registered':
-        this.io.stdout.write(`registered ${event.key} at ${hostPort(event.instance.address, event.instance.port)} (lease ${event.lease}, ttl ${event.ttl}s)\n`);
-        break;
-      case 'reregistered':
-        message(this.io, `re-registered ${event.key} with a new lease ${event.lease} (ttl ${event.ttl}s)`);
-        break;
-      case 'lost':
-        message(this.io, `registration lost: ${event.key} (${event.reason})`);
-        break;
-      case 'deregistered':
-        message(this.io, `deregistered ${event.key}`);
-        break;
+    if (event.event === 'registered') {
+      this.io.stdout.write(`registered ${event.key} at ${hostPort(event.instance.address, event.instance.port)} (lease ${event.lease}, ttl ${event.ttl}s)\n`);
+    } else {
+      message(this.io, lifecycleMessage(event)!);
     }
   }
 

@@ -57,9 +57,9 @@ type Policy = NonNullable<NonNullable<IOptions['faultHandling']>['global']>;
 /**
  * Replaces etcd3's retry-three-times and per-host circuit-breaker policies: a breaker
  * would block a recovered etcd for 5 s, and Connection does its own failover.
- * etcd3 only ever calls `execute` on them.
+ * etcd3 only ever calls `execute` on them, and expects a promise back.
  */
-const singleAttempt = { execute: (fn: () => unknown) => fn() } as unknown as Policy;
+const singleAttempt = { execute: async (fn: () => unknown) => fn() } as unknown as Policy;
 
 /** Options for one unary request. */
 export interface CallOptions {

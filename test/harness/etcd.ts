@@ -5,6 +5,7 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { rmSync } from 'node:fs';
+import { request } from 'node:http';
 import { join } from 'node:path';
 import { freePort, healthy, scratchDir, spawnEtcd } from '../../scripts/etcd-process.mjs';
 
@@ -72,6 +73,33 @@ export class EtcdMember {
     await this.signalAndWait('SIGTERM', 5000);
   }
 
+  /** POSTs to etcd's JSON gateway on this member; undefined when it does not answer in time. */
+  private gateway(path: string, body: object, timeoutMs: number): Promise<Record<string, unknown> | undefined> {
+    return new Promise((resolve) => {
+      const req = request(`${this.clientUrl}${path}`, { method: 'POST', timeout: timeoutMs }, (res) => {
+        let text = '';
+        res.on('data', (d) => (text += d));
+        res.on('end', () => resolve(res.statusCode === 200 ? JSON.parse(text) : undefined));
+      });
+      req.on('error', () => resolve(undefined));
+      req.on('timeout', () => (req.destroy(), resolve(undefined)));
+      req.end(JSON.stringify(body));
+    });
+  }
+
+  /** This member's view of the cluster; undefined when it does not answer. */
+  async status(): Promise<{ memberId: string; leader: string } | undefined> {
+    const r = (await this.gateway('/v3/maintenance/status', {}, 1000)) as { header: { member_id: string }; leader: string } | undefined;
+    return r && { memberId: r.header.member_id, leader: r.leader };
+  }
+
+  /** A linearizable read of one key through this member: its value, null if absent, undefined if no answer. */
+  async get(key: string, timeoutMs = 500): Promise<string | null | undefined> {
+    const r = (await this.gateway('/v3/kv/range', { key: Buffer.from(key).toString('base64') }, timeoutMs)) as { kvs?: { value: string }[] } | undefined;
+    if (!r) return undefined;
+    return r.kvs?.length ? Buffer.from(r.kvs[0].value, 'base64').toString() : null;
+  }
+
   freeze(): void {
     this.process!.kill('SIGSTOP');
   }
@@ -104,6 +132,37 @@ export class EtcdCluster {
   /** All client URLs, comma-separated, as `--endpoints` takes them. */
   get endpoints(): string {
     return this.members.map((m) => m.clientUrl).join(',');
+  }
+
+  /** The member every running member agrees is the leader (waits for an election). */
+  async leader(timeoutMs = 20_000): Promise<EtcdMember> {
+    const until = Date.now() + timeoutMs;
+    while (Date.now() < until) {
+      const statuses = await Promise.all(this.members.map((m) => (m.process?.exitCode === null ? m.status() : undefined)));
+      const leaders = new Set(statuses.filter((s) => s && s.leader !== '0').map((s) => s!.leader));
+      if (leaders.size === 1) {
+        const [id] = leaders;
+        const i = statuses.findIndex((s) => s?.memberId === id);
+        if (i >= 0) return this.members[i];
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error('no agreed leader');
+  }
+
+  /** Reads a key through every running member at once: the first answer, or undefined if none answers. */
+  get(key: string): Promise<string | null | undefined> {
+    const running = this.members.filter((m) => m.process?.exitCode === null);
+    return new Promise((resolve) => {
+      let pending = running.length;
+      if (pending === 0) resolve(undefined);
+      for (const m of running) {
+        void m.get(key).then((value) => {
+          if (value !== undefined) resolve(value);
+          else if (--pending === 0) resolve(undefined);
+        });
+      }
+    });
   }
 
   async stop(): Promise<void> {

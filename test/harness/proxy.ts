@@ -55,6 +55,17 @@ export class TcpProxy {
     for (const s of this.sockets) s.destroy();
   }
 
+  /**
+   * Half-opens every current connection: they stay up but carry nothing more, as
+   * after a silent network failure. New connections pass.
+   */
+  stallExisting(): void {
+    for (const s of this.sockets) {
+      s.unpipe();
+      s.pause();
+    }
+  }
+
   restore(): void {
     this.mode = 'pass';
   }
