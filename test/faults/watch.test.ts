@@ -1,0 +1,221 @@
+/**
+ * `svcreg watch` and `discover --wait` under real faults: a proxy that cuts,
+ * blackholes and half-opens connections, etcd restarts, leader kills, compaction.
+ * What the CLI printed is checked against etcd's own history.
+ */
+import { Etcd3 } from 'etcd3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startCli, type CliProcess } from '../harness/cli.js';
+import { startEtcd, type EtcdCluster } from '../harness/etcd.js';
+import { TcpProxy } from '../harness/proxy.js';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const started: CliProcess[] = [];
+let n = 0;
+
+function cli(args: string[]): CliProcess {
+  const p = startCli(args);
+  started.push(p);
+  return p;
+}
+
+const value = (service: string, id: string) => JSON.stringify({ service_id: id, service_name: service, address: '127.0.0.1', port: 1, registered_at: 1 });
+
+interface Printed {
+  type: string;
+  key: string;
+  revision: number;
+}
+
+function printed(p: CliProcess): Printed[] {
+  return p.stdout
+    .trim()
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as Printed);
+}
+
+/** etcd's own history of a prefix between two revisions, read after the fact on a quiet cluster. */
+async function history(client: Etcd3, prefix: string, from: number, to: number): Promise<Printed[]> {
+  const events: Printed[] = [];
+  const watcher = await client.watch().prefix(prefix).startRevision(String(from)).create();
+  await new Promise<void>((resolve) => {
+    watcher.on('data', (res) => {
+      for (const e of res.events) {
+        const revision = Number(e.kv.mod_revision);
+        if (revision <= to) events.push({ type: e.type === 'Delete' ? 'DELETE' : 'PUT', key: e.kv.key.toString(), revision });
+        // (The header's revision is the store's, not the batch's: stop on the events themselves.)
+        if (revision >= to) resolve();
+      }
+    });
+  });
+  await watcher.cancel();
+  return events;
+}
+
+/** Writes PUTs and DELETEs under `prefix` until stopped, ignoring failures while etcd is away. */
+function writer(client: Etcd3, prefix: string) {
+  const state = { stop: false, ok: 0, last: 0 };
+  const done = (async () => {
+    for (let i = 0; !state.stop; i++) {
+      try {
+        const id = String(i % 50);
+        const r = i % 3 === 2 ? await client.delete().key(`${prefix}s/${id}`).exec() : await client.put(`${prefix}s/${id}`).value(value('s', id)).exec();
+        state.ok++;
+        state.last = Math.max(state.last, Number(r.header.revision));
+      } catch {
+        await sleep(50);
+      }
+    }
+  })();
+  return { state, finish: async () => ((state.stop = true), await done, state) };
+}
+
+async function currentRevision(client: Etcd3): Promise<number> {
+  return Number((await client.get('/').exec()).header.revision);
+}
+
+function expectExactly(watched: Printed[], truth: Printed[]): void {
+  // Same events, each once, in revision order: compare the whole sequence at once.
+  expect(watched.map((e) => `${e.revision} ${e.type} ${e.key}`)).toEqual(truth.map((e) => `${e.revision} ${e.type} ${e.key}`));
+}
+
+afterAll(async () => {
+  await Promise.all(started.map((p) => p.stop()));
+});
+
+describe('one etcd behind a proxy', () => {
+  let etcd: EtcdCluster;
+  let raw: Etcd3;
+  let proxy: TcpProxy;
+  beforeAll(async () => {
+    etcd = await startEtcd();
+    raw = new Etcd3({ hosts: etcd.endpoints });
+    proxy = await TcpProxy.start(etcd.members[0].config.clientPort);
+  });
+  afterAll(async () => {
+    await proxy?.close();
+    raw?.close();
+    await etcd?.stop();
+  });
+
+  it('watch delivers every event exactly once, in order, while connections are cut and blackholed', async () => {
+    const prefix = `/wf-${++n}/`;
+    const from = (await currentRevision(raw)) + 1;
+    const watch = cli(['--endpoints', proxy.url, '--prefix', prefix, '--timeout', '1s', 'watch', '-o', 'ndjson']);
+    await sleep(1000);
+    const w = writer(raw, prefix);
+    for (let round = 0; round < 6; round++) {
+      await sleep(400);
+      if (round % 2 === 0) proxy.cut();
+      else proxy.blackhole();
+      await sleep(700);
+      proxy.restore();
+    }
+    while (w.state.ok < 3000) await sleep(100);
+    const { last } = await w.finish();
+    proxy.restore();
+    const truth = await history(raw, prefix, from, last);
+    const until = Date.now() + 30_000;
+    while (printed(watch).length < truth.length && Date.now() < until) await sleep(100);
+    await sleep(500); // anything extra (a duplicate) would show up now
+    expect(truth.length).toBeGreaterThanOrEqual(3000);
+    expectExactly(printed(watch), truth);
+    expect(watch.stderr).toMatch(/lost the connection/);
+    console.log(`cut/blackhole: ${truth.length} events, all delivered once, in order`);
+  });
+
+  it('watch notices a half-open connection (gRPC keepalive) and resumes without a gap', async () => {
+    const prefix = `/wf-${++n}/`;
+    const watch = cli(['--endpoints', proxy.url, '--prefix', prefix, '--timeout', '1s', 'watch', '-o', 'ndjson']);
+    await sleep(1000);
+    await raw.put(`${prefix}s/before`).value(value('s', 'before'));
+    await watch.waitFor(/"id":"before"/);
+    proxy.stallExisting();
+    const stalled = Date.now();
+    await raw.put(`${prefix}s/during`).value(value('s', 'during'));
+    await watch.waitFor(/"id":"during"/, { timeoutMs: 40_000 });
+    const detectedMs = Date.now() - stalled;
+    expect(printed(watch).map((e) => e.key)).toEqual([`${prefix}s/before`, `${prefix}s/during`]);
+    console.log(`half-open connection detected and resumed after ${detectedMs} ms`);
+  });
+
+  it('after a compaction it missed, watch -o ndjson prints a RESYNC record and the difference, and says so on stderr', async () => {
+    const prefix = `/wf-${++n}/`;
+    await raw.put(`${prefix}s/gone`).value(value('s', 'gone'));
+    const watch = cli(['--endpoints', proxy.url, '--prefix', prefix, '--timeout', '1s', 'watch', '-o', 'ndjson']);
+    await sleep(1000);
+    proxy.cut();
+    await raw.delete().key(`${prefix}s/gone`).exec();
+    await raw.put(`${prefix}s/new`).value(value('s', 'new'));
+    await raw.kv.compact({ revision: await currentRevision(raw), physical: true });
+    proxy.restore();
+    await watch.waitFor(/"id":"new"/, { timeoutMs: 20_000 });
+    const lines = printed(watch) as (Printed & { id?: string; resync?: boolean })[];
+    expect(lines[0].type).toBe('RESYNC');
+    expect(lines.slice(1).map((e) => `${e.type} ${e.id} ${e.resync}`).sort()).toEqual(['DELETE gone true', 'PUT new true']);
+    expect(watch.stderr).toMatch(/compacted: resynced/);
+    await raw.put(`${prefix}s/live`).value(value('s', 'live'));
+    await watch.waitFor(/"id":"live"/);
+  });
+
+  it('discover --wait keeps waiting through an etcd restart, says so, and returns when the instance appears', async () => {
+    const prefix = `/wf-${++n}/`;
+    const wait = cli(['--endpoints', etcd.endpoints, '--prefix', prefix, '--timeout', '1s', 'discover', 'late', '--wait', '-o', 'json']);
+    await sleep(1000);
+    await etcd.members[0].kill9();
+    await sleep(3000);
+    await etcd.members[0].start();
+    raw.close();
+    raw = new Etcd3({ hosts: etcd.endpoints });
+    await raw.put(`${prefix}late/1`).value(value('late', '1'));
+    const result = await wait.exited;
+    expect(result.code).toBe(0);
+    expect(JSON.parse(result.stdout).map((i: { service_id: string }) => i.service_id)).toEqual(['1']);
+    expect(result.stderr).toMatch(/lost the connection to etcd/);
+    // Throttled: one line per 5 s at most, not one per retry.
+    expect(result.stderr.trim().split('\n').length).toBeLessThanOrEqual(4);
+  });
+});
+
+describe('a 3-member cluster', () => {
+  let cluster: EtcdCluster;
+  let raw: Etcd3;
+  beforeAll(async () => {
+    cluster = await startEtcd({ size: 3 });
+    raw = new Etcd3({ hosts: cluster.members.map((m) => m.clientUrl) });
+  });
+  afterAll(async () => {
+    raw?.close();
+    await cluster?.stop();
+  });
+
+  it('watch delivers every event exactly once, in order, across leader kills and member restarts', async () => {
+    const prefix = `/wf-${++n}/`;
+    const from = (await currentRevision(raw)) + 1;
+    const watch = cli(['--endpoints', cluster.endpoints, '--prefix', prefix, '--timeout', '1s', 'watch', '-o', 'ndjson']);
+    await sleep(1000);
+    const w = writer(raw, prefix);
+    for (let round = 0; round < 3; round++) {
+      await sleep(700);
+      const leader = await cluster.leader();
+      await leader.kill9();
+      await sleep(1000);
+      await leader.start();
+      await cluster.leader();
+    }
+    // The member the watcher starts on, restarted too.
+    await cluster.members[0].kill9();
+    await sleep(1000);
+    await cluster.members[0].start();
+    await sleep(700);
+    const { last } = await w.finish();
+    const truth = await history(raw, prefix, from, last);
+    const until = Date.now() + 30_000;
+    while (printed(watch).length < truth.length && Date.now() < until) await sleep(100);
+    await sleep(500);
+    expect(truth.length).toBeGreaterThan(100);
+    expectExactly(printed(watch), truth);
+    console.log(`leader kills: ${truth.length} events, all delivered once, in order`);
+  });
+});
