@@ -179,7 +179,8 @@ export async function* watchPrefix(
         if (response.canceled) {
           compacted = Number(response.compact_revision);
           if (compacted > 0) break;
-          if (/permission|auth/i.test(response.cancel_reason)) throw new AuthError(`watch ${keyPrefix}: ${response.cancel_reason}`);
+          if (/permission denied/i.test(response.cancel_reason)) throw new AuthError(`watch ${keyPrefix}: ${response.cancel_reason}`);
+          // Includes an expired auth token: reporting the failure makes the next attempt re-authenticate.
           failure = new Error(`watch canceled by etcd: ${response.cancel_reason || 'no reason given'}`);
           break;
         }

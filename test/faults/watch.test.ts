@@ -159,6 +159,29 @@ describe('one etcd behind a proxy', () => {
     await watch.waitFor(/"id":"live"/);
   });
 
+  it('watch delivers every event exactly once, in order, across etcd being killed and restarted', async () => {
+    const prefix = `/wf-${++n}/`;
+    const from = (await currentRevision(raw)) + 1;
+    const watch = cli(['--endpoints', etcd.endpoints, '--prefix', prefix, '--timeout', '1s', 'watch', '-o', 'ndjson']);
+    await sleep(1000);
+    const w = writer(raw, prefix);
+    for (let round = 0; round < 2; round++) {
+      await sleep(800);
+      await etcd.members[0].kill9();
+      await sleep(1500);
+      await etcd.members[0].start();
+    }
+    await sleep(800);
+    const { last } = await w.finish();
+    const truth = await history(raw, prefix, from, last);
+    const until = Date.now() + 30_000;
+    while (printed(watch).length < truth.length && Date.now() < until) await sleep(100);
+    await sleep(500);
+    expect(truth.length).toBeGreaterThan(100);
+    expectExactly(printed(watch), truth);
+    console.log(`etcd restarts: ${truth.length} events, all delivered once, in order`);
+  });
+
   it('discover --wait keeps waiting through an etcd restart, says so, and returns when the instance appears', async () => {
     const prefix = `/wf-${++n}/`;
     const wait = cli(['--endpoints', etcd.endpoints, '--prefix', prefix, '--timeout', '1s', 'discover', 'late', '--wait', '-o', 'json']);
