@@ -7,7 +7,8 @@ import { NotFoundError, UsageError } from '../registry/errors.js';
 import { validateSegment } from '../registry/keys.js';
 import type { InstanceListing } from '../registry/registry.js';
 import { warnMalformed } from './list.js';
-import type { CommandContext } from './context.js';
+import { constants } from 'node:os';
+import type { CommandContext, Signal } from './context.js';
 
 export interface DiscoverOptions {
   tag?: string[];
@@ -33,7 +34,11 @@ export async function discover(ctx: CommandContext, service: string, options: Di
   let listing: InstanceListing;
   if (wait) {
     const stop = new AbortController();
-    const removeSignal = ctx.onSignal(() => stop.abort());
+    let interrupted: Signal | undefined;
+    const removeSignal = ctx.onSignal((s) => {
+      interrupted ??= s;
+      stop.abort();
+    });
     const spinner = await startSpinner(ctx.io, `waiting for ${min} instance${min === 1 ? '' : 's'} of ${service}`);
     const onStatus = throttle(5000, (s: { state: string; error?: string }) =>
       message(ctx.io, s.state === 'disconnected' ? `lost the connection to etcd (${s.error}); retrying` : 'reconnected to etcd'),
@@ -44,7 +49,7 @@ export async function discover(ctx: CommandContext, service: string, options: Di
       spinner.stop();
       removeSignal();
     }
-    if (stop.signal.aborted && listing.instances.length < min) return 130;
+    if (interrupted && listing.instances.length < min) return 128 + constants.signals[interrupted];
   } else {
     listing = await ctx.registry.discover(service, filter);
   }

@@ -5,7 +5,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { constants, hostname, networkInterfaces } from 'node:os';
 import { parseInteger, parseMeta, parseOutput, parsePort, parseTags } from '../parse.js';
-import { message, throttle } from '../output/io.js';
+import { message, throttle, warn } from '../output/io.js';
 import { printerFor, type RegistrationEvent } from '../output/printer.js';
 import { RegistrationLostError, UsageError } from '../registry/errors.js';
 import { segmentProblem, validateSegment } from '../registry/keys.js';
@@ -58,8 +58,8 @@ export async function register(ctx: CommandContext, service: string, options: Re
   const report = (event: RegistrationEvent) => printer.registration(event);
 
   // Signals that arrive while registering are remembered, not lost.
-  let pendingSignal: Signal | undefined;
-  let onSignal: (signal: Signal) => void = (s) => (pendingSignal ??= s);
+  let pending: Signal | undefined;
+  let onSignal: (signal: Signal) => void = (s) => (pending ??= s);
   const removeSignal = ctx.onSignal((s) => onSignal(s));
   try {
     const registration = await ctx.registry.register({ service, id, address, port, tags, metadata, ttl, replace: options.replace, onLost });
@@ -70,36 +70,33 @@ export async function register(ctx: CommandContext, service: string, options: Re
     registration.on('retrying', throttle(10_000, (e: { error: Error }, suppressed: number) => {
       message(ctx.io, `keepalive failed (${e.error.message}); retrying${suppressed ? ` (${suppressed} similar messages suppressed)` : ''}`);
     }));
-
     const failed = new Promise<RegistrationLostError>((resolve) => registration.on('failed', resolve));
-    let code: number;
-    if (command.length === 0) {
-      const signalled = new Promise<void>((resolve) => {
-        onSignal = () => resolve();
-        if (pendingSignal) resolve();
+
+    let outcome: number | RegistrationLostError;
+    if (command.length === 0 || pending) {
+      // Without a command, or when told to stop while registering: nothing to start.
+      const stopped = new Promise<number>((resolve) => {
+        onSignal = () => resolve(0);
+        if (pending) resolve(0);
       });
-      const outcome = await Promise.race([signalled.then(() => undefined), failed]);
-      if (outcome instanceof RegistrationLostError) {
-        await registration.deregister().catch(() => undefined);
-        throw outcome;
-      }
-      code = 0;
+      outcome = await Promise.race([stopped, failed]);
     } else {
       const child = spawn(command[0], command.slice(1), { stdio: 'inherit' });
       child.on('error', (err) => message(ctx.io, `cannot run ${command[0]}: ${err.message}`));
       onSignal = (s) => child.kill(s);
-      if (pendingSignal) child.kill(pendingSignal);
-      const outcome = await Promise.race([childExit(child), failed]);
-      if (outcome instanceof RegistrationLostError) {
-        child.kill('SIGTERM');
-        await childExit(child);
-        await registration.deregister().catch(() => undefined);
-        throw outcome;
-      }
-      code = outcome;
+      outcome = await Promise.race([childExit(child), failed]);
+      if (outcome instanceof RegistrationLostError) await stopChild(child);
     }
-    await deregister(ctx, registration, report);
-    return code;
+
+    // A second signal while deregistering stops the wait; the lease then expires by itself.
+    const gaveUp = new Promise<number>((resolve) => (onSignal = (s) => resolve(128 + constants.signals[s])));
+    const forced = await Promise.race([deregister(ctx, registration, report).then(() => undefined), gaveUp]);
+    if (forced !== undefined) {
+      warn(ctx.io, `stopped waiting to deregister ${registration.key}; the key expires within its TTL`);
+      return forced;
+    }
+    if (outcome instanceof RegistrationLostError) throw outcome;
+    return outcome;
   } finally {
     removeSignal();
   }
@@ -110,8 +107,16 @@ async function deregister(ctx: CommandContext, registration: { key: string; dere
     await registration.deregister();
     report({ event: 'deregistered', key: registration.key });
   } catch (err) {
-    message(ctx.io, `warning: could not revoke the lease of ${registration.key} (${(err as Error).message}); the key expires within its TTL`);
+    warn(ctx.io, `could not revoke the lease of ${registration.key} (${(err as Error).message}); the key expires within its TTL`);
   }
+}
+
+/** SIGTERM, then SIGKILL if the child is still running 10 s later. */
+async function stopChild(child: ChildProcess): Promise<void> {
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+  await childExit(child);
+  clearTimeout(timer);
 }
 
 /** The child's exit code, 128+n when killed by signal n, 127 when it could not be started. */

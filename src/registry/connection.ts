@@ -61,6 +61,10 @@ type Policy = NonNullable<NonNullable<IOptions['faultHandling']>['global']>;
  */
 const singleAttempt = { execute: async (fn: () => unknown) => fn() } as unknown as Policy;
 
+const GRPC_CANCELLED = 1;
+const GRPC_DEADLINE_EXCEEDED = 4;
+const GRPC_UNAVAILABLE = 14;
+
 /** Options for one unary request. */
 export interface CallOptions {
   deadline: number;
@@ -180,11 +184,16 @@ export class Connection {
     ) {
       return new AuthError(`${prefix}${message}`, 'check --user and SVCREG_PASSWORD, and the role granted on the prefix', { cause: err });
     }
+    // Stream errors arrive as plain gRPC errors: judge them by their status code.
+    const code = (err as { code?: unknown })?.code;
     if (
       err instanceof e.GRPCUnavailableError ||
       err instanceof e.GRPCDeadlineExceededError ||
       err instanceof e.GRPCCancelledError ||
       err instanceof e.ClientClosedError ||
+      code === GRPC_CANCELLED ||
+      code === GRPC_DEADLINE_EXCEEDED ||
+      code === GRPC_UNAVAILABLE ||
       /deadline|unavailable|ECONNREFUSED|No connection established|failed to connect|leader changed|no leader|timed out/i.test(message)
     ) {
       return new UnreachableError(`${prefix}etcd at ${where} is unreachable (${grpcReason(message)})`, 'check that etcd is running and --endpoints is right', { cause: err });

@@ -58,6 +58,8 @@ export class Registration extends EventEmitter {
   /** The TTL etcd granted, in seconds. */
   ttl = 0;
   private leaseId = '0';
+  /** Every lease this registration was granted and has not revoked: a key held by one is ours. */
+  private readonly granted = new Set<string>();
   private readonly stop = new AbortController();
   private loop: Promise<void> | undefined;
   private deregistering: Promise<void> | undefined;
@@ -118,7 +120,19 @@ export class Registration extends EventEmitter {
    */
   private async acquire(staleLease: string | undefined): Promise<void> {
     const grant = await this.conn.call('grant lease', (c, o) => c.leaseClient.leaseGrant({ TTL: this.requestedTtl }, o));
-    const lease = grant.ID;
+    this.granted.add(grant.ID);
+    try {
+      await this.claim(grant.ID, Number(grant.TTL), staleLease);
+    } catch (err) {
+      // A write whose answer was lost may still have committed: revoking the lease
+      // removes such a key, instead of leaving one no registrant owns.
+      await this.revoke(grant.ID);
+      throw err;
+    }
+  }
+
+  /** Writes the key bound to `lease`, if it is absent or held by `staleLease` (or `replace`). */
+  private async claim(lease: string, ttl: number, staleLease: string | undefined): Promise<void> {
     const key = Buffer.from(this.key);
     const put = { request_put: { key, value: Buffer.from(encodeInstance(this.instance)), lease } };
     for (let attempt = 0; attempt < 5; attempt++) {
@@ -132,20 +146,16 @@ export class Registration extends EventEmitter {
           o,
         ),
       );
-      if (created.succeeded) return this.adopt(lease, Number(grant.TTL), staleLease);
+      if (created.succeeded) return this.adopt(lease, ttl, staleLease);
       const existing = created.responses[0].response_range.kvs[0] as RawKeyValue | undefined;
       if (!existing) continue; // deleted in between: try the create again
-      if (existing.lease === lease) return this.adopt(lease, Number(grant.TTL), staleLease); // our own write, retried
-      if (!this.replace && existing.lease !== staleLease) {
-        await this.revoke(lease);
-        throw new AlreadyRegisteredError(this.key);
-      }
+      if (existing.lease === lease) return this.adopt(lease, ttl, staleLease); // our own write, retried
+      if (!this.replace && existing.lease !== staleLease && !this.granted.has(existing.lease)) throw new AlreadyRegisteredError(this.key);
       const taken = await this.conn.call('register', (c, o) =>
         c.kv.txn({ compare: [{ key, target: 'Mod', result: 'Equal', mod_revision: existing.mod_revision }], success: [put] }, o),
       );
-      if (taken.succeeded) return this.adopt(lease, Number(grant.TTL), staleLease);
+      if (taken.succeeded) return this.adopt(lease, ttl, staleLease);
     }
-    await this.revoke(lease);
     throw new UnreachableError(`register ${this.key}: the key kept changing; gave up after 5 attempts`);
   }
 
@@ -158,6 +168,7 @@ export class Registration extends EventEmitter {
   private async revoke(lease: string): Promise<void> {
     try {
       await this.conn.call('revoke lease', (c, o) => c.leaseClient.leaseRevoke({ ID: lease }, o));
+      this.granted.delete(lease);
     } catch {
       // Best effort: an unrevoked lease expires by itself within its TTL.
     }
@@ -182,11 +193,16 @@ export class Registration extends EventEmitter {
         } else {
           const sentAt = Date.now();
           const ttlLeft = await this.renewOnce(Math.min(this.conn.timeoutMs, Math.max(500, interval)));
-          if (ttlLeft <= 0) {
+          const holder = ttlLeft > 0 ? await this.keyHolder() : undefined;
+          if (ttlLeft <= 0 || holder === null) {
             lost = true;
-            if (this.lose('etcd says the lease has expired')) return;
+            if (this.lose(ttlLeft <= 0 ? 'etcd says the lease has expired' : 'the key was deleted')) return;
             failures = 1; // re-register promptly
             continue;
+          }
+          if (holder !== this.leaseId && !this.granted.has(holder!)) {
+            this.emit('failed', new RegistrationLostError(`registration lost: ${this.key} is now held by another registrant`, 'pass --replace to take it over'));
+            return;
           }
           renewedAt = sentAt;
         }
@@ -215,6 +231,12 @@ export class Registration extends EventEmitter {
     return true;
   }
 
+  /** The lease our key is bound to now, or null when the key is gone (purged, say). */
+  private async keyHolder(): Promise<string | null> {
+    const res = await this.conn.call('check key', (c, o) => c.kv.range({ key: Buffer.from(this.key), keys_only: true }, o));
+    return res.kvs.length > 0 ? res.kvs[0].lease : null;
+  }
+
   /** Sends one LeaseKeepAlive and returns the TTL etcd answers with (0: the lease is gone). */
   private async renewOnce(timeoutMs: number): Promise<number> {
     const client = this.conn.client;
@@ -228,12 +250,15 @@ export class Registration extends EventEmitter {
         s.on('end', () => reject(new UnreachableError('keepalive: stream ended')));
       });
       s.write({ ID: this.leaseId });
-      return await withTimer(answer, Date.now() + timeoutMs, () => new UnreachableError(`keepalive: no answer within ${timeoutMs} ms`));
+      const ttl = await withTimer(answer, Date.now() + timeoutMs, () => new UnreachableError(`keepalive: no answer within ${timeoutMs} ms`));
+      // Half-close, and let etcd end the stream: cancelling it would count as a failure
+      // in etcd3 and tear down the connection on every renewal.
+      s.end();
+      return ttl;
     } catch (err) {
+      stream?.cancel();
       this.conn.failed(client, err);
       throw err;
-    } finally {
-      stream?.cancel();
     }
   }
 }

@@ -144,6 +144,19 @@ export class Registry {
   async waitFor(service: string, options: WaitOptions = {}): Promise<InstanceListing> {
     validateSegment('service name', service);
     const min = options.min ?? 1;
+    // Linked before any await, so an abort that comes early is not missed.
+    const stop = new AbortController();
+    const onAbort = () => stop.abort();
+    if (options.signal?.aborted) stop.abort();
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      return await this.waitUntil(service, min, options, stop);
+    } finally {
+      options.signal?.removeEventListener('abort', onAbort);
+    }
+  }
+
+  private async waitUntil(service: string, min: number, options: WaitOptions, stop: AbortController): Promise<InstanceListing> {
     const conn = await this.conn();
     const keyPrefix = serviceKeyPrefix(this.prefix, service);
     const snap = await readPrefix(conn, keyPrefix);
@@ -157,11 +170,8 @@ export class Registry {
     let revision = snap.revision;
     const matching = () => [...current.values()].filter((i) => matchesFilter(i, options.filter));
     const result = () => ({ revision, instances: matching(), malformed: [...malformed.values()] });
-    if (matching().length >= min) return result();
+    if (matching().length >= min || stop.signal.aborted) return result();
 
-    const stop = new AbortController();
-    const onAbort = () => stop.abort();
-    options.signal?.addEventListener('abort', onAbort, { once: true });
     let timedOut = false;
     const timer = options.timeoutMs === undefined ? undefined : setTimeout(() => ((timedOut = true), stop.abort()), options.timeoutMs);
     try {
@@ -175,7 +185,6 @@ export class Registry {
       }
     } finally {
       clearTimeout(timer);
-      options.signal?.removeEventListener('abort', onAbort);
     }
     if (timedOut) {
       const have = matching().length;

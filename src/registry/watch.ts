@@ -8,7 +8,7 @@
 import { backoffMs, sleep } from './backoff.js';
 import type { Connection } from './connection.js';
 import { classify, type InstanceRecord, type RawKeyValue } from './entry.js';
-import { AuthError, UsageError } from './errors.js';
+import { AuthError, UnreachableError, UsageError } from './errors.js';
 import type { Instance } from './instance.js';
 import { prefixRangeEnd } from './keys.js';
 import { readPrefix, type Snapshot } from './snapshot.js';
@@ -151,7 +151,7 @@ export async function* watchPrefix(
     let compacted = 0;
     let failure: Error | undefined;
     // A member that is frozen or blackholed accepts the stream and never answers.
-    const notCreated = setTimeout(() => queue.push({ error: new Error(`no answer from etcd within ${conn.timeoutMs} ms`) }), conn.timeoutMs);
+    const notCreated = setTimeout(() => queue.push({ error: new UnreachableError(`no answer from etcd within ${conn.timeoutMs} ms`) }), conn.timeoutMs);
     try {
       stream = await client.watchClient.watch();
       stream.on('data', (response: WatchResponse) => queue.push({ response }));
@@ -163,7 +163,7 @@ export async function* watchPrefix(
       for (;;) {
         const item = await queue.shift();
         if ('end' in item) {
-          if (!signal?.aborted) failure = new Error('watch stream ended');
+          if (!signal?.aborted) failure = new UnreachableError('watch stream ended');
           break;
         }
         if ('error' in item) {
@@ -206,11 +206,16 @@ export async function* watchPrefix(
       stream?.cancel();
     }
     if (signal?.aborted) return;
-    if (failure) conn.failed(client, failure);
     if (compacted > 0) {
-      next = (yield* resync(conn, registryPrefix, keyPrefix, state, compacted)) + 1;
-      continue;
+      try {
+        next = (yield* resync(conn, registryPrefix, keyPrefix, state, compacted)) + 1;
+        continue;
+      } catch (err) {
+        if (err instanceof AuthError) throw err;
+        failure = err as Error; // state and next are unchanged: the next attempt resyncs again
+      }
     }
+    if (failure) conn.failed(client, failure);
     const pause = backoffMs(failures++);
     onStatus?.({ state: 'disconnected', error: failure?.message, retryInMs: pause });
     await sleep(pause, signal);
@@ -231,17 +236,19 @@ async function* resync(
   const snap = await readPrefix(conn, keyPrefix);
   yield { type: 'RESYNC', revision: snap.revision, compact_revision: compactRevision };
   const now = new Map(snap.kvs.map((kv) => [kv.key.toString(), kv]));
-  for (const [key, old] of state) {
+  // Changed keys in the order they changed; deletions (whose revision history no
+  // longer tells) last, at the read's revision.
+  const changed = [...now].filter(([key, kv]) => state.get(key)?.mod_revision !== kv.mod_revision);
+  changed.sort(([, a], [, b]) => Number(a.mod_revision) - Number(b.mod_revision));
+  for (const [key, kv] of changed) {
+    yield { ...changeEvent(registryPrefix, 'PUT', kv, state.get(key)), resync: true };
+    state.set(key, kv);
+  }
+  for (const [key, old] of [...state]) {
     if (now.has(key)) continue;
     const gone = { ...old, value: Buffer.alloc(0), mod_revision: String(snap.revision) };
     yield { ...changeEvent(registryPrefix, 'DELETE', gone, old), resync: true };
     state.delete(key);
-  }
-  for (const [key, kv] of now) {
-    const old = state.get(key);
-    if (old?.mod_revision === kv.mod_revision) continue;
-    yield { ...changeEvent(registryPrefix, 'PUT', kv, old), resync: true };
-    state.set(key, kv);
   }
   return snap.revision;
 }

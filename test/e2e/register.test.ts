@@ -99,6 +99,30 @@ describe('svcreg register', () => {
     await second.stop();
   });
 
+  it('a registration whose key is purged re-registers itself', async () => {
+    const { prefix, args } = flags();
+    const p = register(['web', '--id', 'w1', '--address', '127.0.0.1', '--port', '80', '--ttl', '3', '-o', 'ndjson', ...args]);
+    await p.waitFor(/"event":"registered"/);
+    await raw.delete().key(`${prefix}web/w1`).exec();
+    await p.waitFor(/"event":"reregistered"/, { timeoutMs: 10_000 });
+    expect(p.stdout).toMatch(/"event":"lost".*the key was deleted/);
+    expect(await get(`${prefix}web/w1`)).not.toBeNull();
+    await p.stop();
+  });
+
+  it('a registrant whose key another one takes over with --replace exits 6', async () => {
+    const { prefix, args } = flags();
+    const first = register(['web', '--id', 'w1', '--address', '127.0.0.1', '--port', '80', '--ttl', '3', ...args]);
+    await first.waitFor(/registered/);
+    const second = register(['web', '--id', 'w1', '--address', '127.0.0.2', '--port', '81', '--replace', ...args]);
+    await second.waitFor(/registered/);
+    const result = await first.exited;
+    expect(result.code).toBe(6);
+    expect(result.stderr).toMatch(/held by another registrant/);
+    expect(JSON.parse((await get(`${prefix}web/w1`))!).port).toBe(81);
+    await second.stop();
+  });
+
   it('a registrant killed with -9 leaves a key that expires with its TTL', async () => {
     const { prefix, args } = flags();
     const p = register(['web', '--id', 'w1', '--address', '127.0.0.1', '--port', '80', '--ttl', '2', ...args]);

@@ -87,6 +87,60 @@ describe('one etcd', () => {
     expect(await raw.get('/services/web/restarted').string()).not.toBeNull();
   });
 
+  it('a second signal while deregistering from a frozen etcd exits at once', async () => {
+    const member = etcd.members[0];
+    const p = startCli(['--endpoints', etcd.endpoints, '--timeout', '5s', 'register', 'web', '--id', 'impatient', '--address', '127.0.0.1', '--port', '80']);
+    started.push(p);
+    await p.waitFor(/registered/);
+    member.freeze();
+    try {
+      p.signal('SIGTERM');
+      await sleep(300);
+      const second = Date.now();
+      p.signal('SIGTERM');
+      const result = await p.exited;
+      expect(result.code).toBe(128 + 15);
+      expect(Date.now() - second).toBeLessThan(2000);
+      expect(result.stderr).toMatch(/expires within its TTL/);
+    } finally {
+      member.thaw();
+    }
+  });
+
+  it('a signal that arrives while registering stops it without starting the command', async () => {
+    const member = etcd.members[0];
+    member.freeze();
+    const p = startCli(['--endpoints', etcd.endpoints, '--timeout', '5s', 'register', 'web', '--id', 'early', '--address', '127.0.0.1', '--port', '80', '--', process.execPath, '-e', "console.log('command started')"]);
+    started.push(p);
+    try {
+      await sleep(1000); // node is up and waiting for etcd
+      p.signal('SIGINT');
+      await sleep(300);
+    } finally {
+      member.thaw();
+    }
+    const result = await p.exited;
+    expect(result.stdout).not.toMatch(/command started/);
+    expect(result.code).toBe(0);
+    expect(await raw.get('/services/web/early').string()).toBeNull();
+  });
+
+  it('discover --wait interrupted before it reached etcd exits 128+n at once', async () => {
+    const member = etcd.members[0];
+    member.freeze();
+    const p = startCli(['--endpoints', etcd.endpoints, '--timeout', '5s', 'discover', 'nothing', '--wait']);
+    started.push(p);
+    try {
+      await sleep(1000);
+      p.signal('SIGINT');
+      await sleep(300);
+    } finally {
+      member.thaw();
+    }
+    const result = await Promise.race([p.exited, sleep(8000).then(() => undefined)]);
+    expect(result?.code).toBe(130);
+  });
+
   it('with --on-lost exit, a lost registration exits 6', async () => {
     const member = etcd.members[0];
     const p = registrant(etcd.endpoints, ['--id', 'gives-up', '--ttl', '2', '--on-lost', 'exit']);

@@ -213,6 +213,21 @@ describe('a 3-member cluster', () => {
     await cluster?.stop();
   });
 
+  it('watch moves off a frozen member and keeps delivering', async () => {
+    const prefix = `/wf-${++n}/`;
+    const watch = cli(['--endpoints', cluster.endpoints, '--prefix', prefix, '--timeout', '1s', 'watch', '-o', 'ndjson']);
+    await sleep(1000);
+    const others = new Etcd3({ hosts: cluster.members.slice(1).map((m) => m.clientUrl) });
+    cluster.members[0].freeze(); // the member the watcher starts on
+    try {
+      await others.put(`${prefix}s/while-frozen`).value(value('s', 'while-frozen'));
+      await watch.waitFor(/"id":"while-frozen"/, { timeoutMs: 30_000 });
+    } finally {
+      cluster.members[0].thaw();
+      others.close();
+    }
+  });
+
   it('watch delivers every event exactly once, in order, across leader kills and member restarts', async () => {
     const prefix = `/wf-${++n}/`;
     const from = (await currentRevision(raw)) + 1;
