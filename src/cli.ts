@@ -9,7 +9,7 @@ import type { CommandContext, Signal } from './commands/context.js';
 import { processIo } from './output/io.js';
 import { askPassword } from './output/prompt.js';
 import { parseDuration, splitList } from './parse.js';
-import { DEFAULT_ENDPOINT } from './registry/connection.js';
+import { DEFAULT_ENDPOINT, DEFAULT_TIMEOUT_MS } from './registry/connection.js';
 import { UsageError } from './registry/errors.js';
 import { DEFAULT_PREFIX } from './registry/keys.js';
 import { Registry } from './registry/registry.js';
@@ -30,6 +30,7 @@ interface GlobalOptions {
 /** What main.ts gives the CLI: process-level hooks. */
 export interface Process {
   onSignal(handler: (signal: Signal) => void): () => void;
+  onStdoutClosed(handler: () => void): void;
   /** Called with every registry the CLI opens, so main can close it before exiting. */
   opened(registry: Registry): void;
 }
@@ -40,7 +41,7 @@ async function context(cmd: Command, proc: Process): Promise<CommandContext> {
   const g = cmd.optsWithGlobals() as GlobalOptions;
   const io = processIo(g.color);
   const endpoints = splitList(g.endpoints ?? process.env.ETCDCTL_ENDPOINTS ?? DEFAULT_ENDPOINT);
-  const timeoutMs = parseDuration(g.timeout ?? '5s', '--timeout');
+  const timeoutMs = g.timeout === undefined ? DEFAULT_TIMEOUT_MS : parseDuration(g.timeout, '--timeout');
   let auth: { username: string; password: string } | undefined;
   if (g.user !== undefined) {
     if (g.user.includes(':')) throw new UsageError('--user takes a user name only', 'pass the password in SVCREG_PASSWORD, or type it at the prompt');
@@ -59,7 +60,7 @@ async function context(cmd: Command, proc: Process): Promise<CommandContext> {
     auth,
   });
   proc.opened(registry);
-  return { io, registry, output: g.output, onSignal: proc.onSignal };
+  return { io, registry, output: g.output, onSignal: proc.onSignal, onStdoutClosed: proc.onStdoutClosed };
 }
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];

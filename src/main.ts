@@ -29,7 +29,10 @@ export function exitCodeOf(err: unknown): number {
 
 const SIGNALS: Signal[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 const registries: Registry[] = [];
+// `svcreg watch | head -1`: a reader that goes away is a normal end, not a crash.
+let onStdoutClosed: () => void = () => process.exit(0);
 const proc: Process = {
+  onStdoutClosed: (handler) => (onStdoutClosed = handler),
   onSignal(handler) {
     for (const s of SIGNALS) process.on(s, handler);
     return () => {
@@ -65,10 +68,9 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-// `svcreg watch | head -1`: a reader that goes away is a normal end, not a crash.
 process.stdout.on('error', (err: NodeJS.ErrnoException) => {
-  if (err.code === 'EPIPE') process.exit(0);
-  throw err;
+  if (err.code === 'EPIPE') onStdoutClosed();
+  else process.stderr.write(`svcreg: error: cannot write to stdout: ${err.message}\n`);
 });
 
 process.exit(await main(process.argv.slice(2)));

@@ -3,7 +3,6 @@
  * flag, so bad input is rejected before any request is sent.
  */
 import { UsageError } from './registry/errors.js';
-import { isValidPort } from './registry/instance.js';
 
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 
@@ -37,9 +36,7 @@ export function parseInteger(text: string, flag: string, min: number, max = Numb
 }
 
 export function parsePort(text: string): number {
-  const port = parseInteger(text, '--port', 1, 65535);
-  if (!isValidPort(port)) throw new UsageError(`invalid --port: ${text}`);
-  return port;
+  return parseInteger(text, '--port', 1, 65535);
 }
 
 /** `--meta k=v` pairs, later ones winning. */

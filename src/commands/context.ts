@@ -11,4 +11,6 @@ export interface CommandContext {
   output: string | undefined;
   /** Handles SIGINT/SIGTERM/SIGHUP instead of dying; returns a function that removes the handler. */
   onSignal(handler: (signal: Signal) => void): () => void;
+  /** Replaces what happens when the reader of stdout goes away (by default: exit 0). */
+  onStdoutClosed(handler: () => void): void;
 }

@@ -2,11 +2,10 @@
 import { parseDuration, parseInteger, parseMeta, parseOutput, parseTags } from '../parse.js';
 import { printerFor } from '../output/printer.js';
 import { startSpinner } from '../output/spinner.js';
-import { throttle, message } from '../output/io.js';
+import { message, throttle, warnMalformed } from '../output/io.js';
 import { NotFoundError, UsageError } from '../registry/errors.js';
 import { validateSegment } from '../registry/keys.js';
 import type { InstanceListing } from '../registry/registry.js';
-import { warnMalformed } from './list.js';
 import { constants } from 'node:os';
 import type { CommandContext, Signal } from './context.js';
 

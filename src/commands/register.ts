@@ -55,6 +55,8 @@ export async function register(ctx: CommandContext, service: string, options: Re
   }
   const onLost = options.onLost === 'exit' ? 'fail' : 'reregister';
   const printer = await printerFor(format, ctx.io);
+  // `svcreg register ... | head -1` waits for the first line: the registration lives on.
+  ctx.onStdoutClosed(() => undefined);
   const report = (event: RegistrationEvent) => printer.registration(event);
 
   // Signals that arrive while registering are remembered, not lost.

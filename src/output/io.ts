@@ -2,6 +2,8 @@
  * Where output goes. stdout carries data only; messages, warnings and spinners go
  * to stderr. Colour only on a TTY, never with NO_COLOR or --no-color.
  */
+import type { MalformedEntry } from '../registry/entry.js';
+
 export interface Io {
   stdout: NodeJS.WritableStream;
   stderr: NodeJS.WritableStream;
@@ -34,6 +36,14 @@ export function message(io: Io, text: string): void {
 
 export function warn(io: Io, text: string): void {
   message(io, `warning: ${text}`);
+}
+
+/** One stderr line per malformed entry (a few), then a count and what to do. */
+export function warnMalformed(io: Io, malformed: MalformedEntry[], prefix: string): void {
+  if (malformed.length === 0) return;
+  for (const m of malformed.slice(0, 5)) warn(io, `malformed entry ${m.key}: ${m.problem}`);
+  const more = malformed.length > 5 ? ` (${malformed.length - 5} more not shown)` : '';
+  warn(io, `${malformed.length} malformed entr${malformed.length === 1 ? 'y' : 'ies'} under ${prefix}${more}; \`svcreg purge --all --malformed\` removes them`);
 }
 
 /** Calls `fn` at most once per `intervalMs`, counting what it swallowed. */

@@ -8,7 +8,9 @@ import { readFileSync } from 'node:fs';
 import type { Etcd3, IOptions } from 'etcd3';
 import { AuthError, SvcregError, UnreachableError, UsageError } from './errors.js';
 
+/** etcd's default client URL, as etcdctl assumes it. */
 export const DEFAULT_ENDPOINT = 'http://127.0.0.1:2379';
+/** Deadline of each request unless `timeoutMs` says otherwise. */
 export const DEFAULT_TIMEOUT_MS = 5000;
 
 /** How to reach etcd. File paths or the PEM contents themselves are accepted for TLS. */

@@ -21,6 +21,7 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+/** An integer from 1 to 65535. */
 export function isValidPort(port: unknown): port is number {
   return typeof port === 'number' && Number.isInteger(port) && port >= 1 && port <= 65535;
 }
@@ -66,6 +67,7 @@ export interface InstanceFilter {
   meta?: Record<string, string>;
 }
 
+/** Whether `instance` has every tag and every metadata pair of `filter`. */
 export function matchesFilter(instance: Instance, filter: InstanceFilter = {}): boolean {
   for (const tag of filter.tags ?? []) if (!instance.tags.includes(tag)) return false;
   for (const [k, v] of Object.entries(filter.meta ?? {})) {

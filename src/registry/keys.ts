@@ -4,6 +4,7 @@
  */
 import { UsageError } from './errors.js';
 
+/** The seed's key prefix. */
 export const DEFAULT_PREFIX = '/services/';
 
 /** Longest service name or instance id accepted (a DNS name fits). */
@@ -44,6 +45,7 @@ export function serviceKeyPrefix(prefix: string, service: string): string {
   return `${prefix}${service}/`;
 }
 
+/** The key of one instance: `<prefix><service>/<id>`. */
 export function instanceKey(prefix: string, service: string, id: string): string {
   return `${prefix}${service}/${id}`;
 }

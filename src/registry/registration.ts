@@ -13,12 +13,16 @@ import { encodeInstance, type Instance } from './instance.js';
 
 /** What to register. `ttl` is in seconds (default 30). */
 export interface RegisterOptions {
+  /** Service name: one key segment. */
   service: string;
+  /** Instance id, unique within the service: one key segment. */
   id: string;
+  /** Address clients should connect to. */
   address: string;
   port: number;
   tags?: string[];
   metadata?: Record<string, unknown>;
+  /** Lease TTL in seconds; renewed every TTL/3. */
   ttl?: number;
   /** Take over the key even if another live registration holds it. */
   replace?: boolean;
@@ -33,6 +37,7 @@ export interface RegisterOptions {
  * registration is restored within about a second of etcd answering again. */
 const RETRY_CAP_MS = 1000;
 
+/** The seed's lease TTL (it recommends 30 to 60 s). */
 export const DEFAULT_TTL_SECONDS = 30;
 
 /** Payload of the `registered` and `reregistered` events. */

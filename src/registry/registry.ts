@@ -266,9 +266,9 @@ export class Registry {
     this.connection = undefined;
   }
 
-  private async read(keyPrefix: string, revision?: number): Promise<InstanceListing> {
+  private async read(keyPrefix: string): Promise<InstanceListing> {
     const conn = await this.conn();
-    const snap = await readPrefix(conn, keyPrefix, { revision });
+    const snap = await readPrefix(conn, keyPrefix);
     const instances: InstanceRecord[] = [];
     const malformed: MalformedEntry[] = [];
     for (const kv of snap.kvs) {

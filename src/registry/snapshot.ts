@@ -13,11 +13,11 @@ export interface Snapshot {
   kvs: RawKeyValue[];
 }
 
-/** Reads `prefix` at `revision` (default: now). `keysOnly` skips the values. */
+/** Reads `prefix` at `revision` (default: now). */
 export async function readPrefix(
   conn: Connection,
   prefix: string,
-  options: { revision?: number; keysOnly?: boolean } = {},
+  options: { revision?: number } = {},
 ): Promise<Snapshot> {
   const rangeEnd = prefixRangeEnd(Buffer.from(prefix));
   let from = Buffer.from(prefix);
@@ -26,7 +26,7 @@ export async function readPrefix(
   for (;;) {
     const page = await conn.call('read', (client, o) =>
       client.kv.range(
-        { key: from, range_end: rangeEnd, limit: PAGE_SIZE, revision, keys_only: options.keysOnly ?? false },
+        { key: from, range_end: rangeEnd, limit: PAGE_SIZE, revision },
         o,
       ),
     );

@@ -379,9 +379,9 @@ describe('discover --wait', () => {
   it('discover --wait returns once an instance registered after the wait started appears', async () => {
     const p = freshPrefix();
     await seed(p, 'other', 'x');
-    const cli = startSvcreg(p, 'discover', 'late', '--wait', '--wait-timeout', '30s', '-o', 'json');
+    // Resolves once etcd serves the CLI's watch: the instance below is written after that.
+    const cli = await etcd.startWatching(() => startSvcreg(p, 'discover', 'late', '--wait', '--wait-timeout', '30s', '-o', 'json'));
     try {
-      await sleep(2000);
       // Still waiting: nothing was there to find.
       expect(cli.child.exitCode, cli.stderr).toBeNull();
       await seed(p, 'late', 'newcomer', { address: '10.5.0.1', port: 6000 });
@@ -398,9 +398,8 @@ describe('discover --wait', () => {
 
   it('discover --wait --min 2 waits for the second instance', async () => {
     const p = freshPrefix();
-    const cli = startSvcreg(p, 'discover', 'pair', '--wait', '--min', '2', '--wait-timeout', '30s', '-o', 'json');
+    const cli = await etcd.startWatching(() => startSvcreg(p, 'discover', 'pair', '--wait', '--min', '2', '--wait-timeout', '30s', '-o', 'json'));
     try {
-      await sleep(1500);
       await seed(p, 'pair', 'first');
       await sleep(1500);
       expect(cli.child.exitCode, `returned with one instance: ${cli.stdout} ${cli.stderr}`).toBeNull();

@@ -57,8 +57,7 @@ it('a registration outlives many token lifetimes without losing its lease', asyn
 
 it('a watch reconnecting after its token expired re-authenticates and misses nothing', async () => {
   const value = (id: string) => JSON.stringify({ service_id: id, service_name: 'api', address: 'h', port: 1, registered_at: 1 });
-  const watch = cli(['--endpoints', proxy.url, 'watch', 'api', '-o', 'ndjson']);
-  await sleep(1000);
+  const watch = await etcd.startWatching(() => cli(['--endpoints', proxy.url, 'watch', 'api', '-o', 'ndjson']));
   await root.put('/services/api/a').value(value('a'));
   await watch.waitFor(/"id":"a"/);
   await sleep(3000); // the token it connected with has expired

@@ -4,7 +4,7 @@
  * What the CLI printed is checked against etcd's own history.
  */
 import { Etcd3 } from 'etcd3';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startCli, type CliProcess } from '../harness/cli.js';
 import { startEtcd, type EtcdCluster } from '../harness/etcd.js';
 import { TcpProxy } from '../harness/proxy.js';
@@ -80,8 +80,9 @@ function expectExactly(watched: Printed[], truth: Printed[]): void {
   expect(watched.map((e) => `${e.revision} ${e.type} ${e.key}`)).toEqual(truth.map((e) => `${e.revision} ${e.type} ${e.key}`));
 }
 
-afterAll(async () => {
-  await Promise.all(started.map((p) => p.stop()));
+// Each test's processes stop with it, so its watchers never count in the next test.
+afterEach(async () => {
+  await Promise.all(started.splice(0).map((p) => p.stop()));
 });
 
 describe('one etcd behind a proxy', () => {
@@ -102,8 +103,7 @@ describe('one etcd behind a proxy', () => {
   it('watch delivers every event exactly once, in order, while connections are cut and blackholed', async () => {
     const prefix = `/wf-${++n}/`;
     const from = (await currentRevision(raw)) + 1;
-    const watch = cli(['--endpoints', proxy.url, '--prefix', prefix, '--timeout', '1s', 'watch', '-o', 'ndjson']);
-    await sleep(1000);
+    const watch = await etcd.startWatching(() => cli(['--endpoints', proxy.url, '--prefix', prefix, '--timeout', '1s', 'watch', '-o', 'ndjson']));
     const w = writer(raw, prefix);
     for (let round = 0; round < 6; round++) {
       await sleep(400);
@@ -127,8 +127,7 @@ describe('one etcd behind a proxy', () => {
 
   it('watch notices a half-open connection (gRPC keepalive) and resumes without a gap', async () => {
     const prefix = `/wf-${++n}/`;
-    const watch = cli(['--endpoints', proxy.url, '--prefix', prefix, '--timeout', '1s', 'watch', '-o', 'ndjson']);
-    await sleep(1000);
+    const watch = await etcd.startWatching(() => cli(['--endpoints', proxy.url, '--prefix', prefix, '--timeout', '1s', 'watch', '-o', 'ndjson']));
     await raw.put(`${prefix}s/before`).value(value('s', 'before'));
     await watch.waitFor(/"id":"before"/);
     proxy.stallExisting();
@@ -143,8 +142,7 @@ describe('one etcd behind a proxy', () => {
   it('after a compaction it missed, watch -o ndjson prints a RESYNC record and the difference, and says so on stderr', async () => {
     const prefix = `/wf-${++n}/`;
     await raw.put(`${prefix}s/gone`).value(value('s', 'gone'));
-    const watch = cli(['--endpoints', proxy.url, '--prefix', prefix, '--timeout', '1s', 'watch', '-o', 'ndjson']);
-    await sleep(1000);
+    const watch = await etcd.startWatching(() => cli(['--endpoints', proxy.url, '--prefix', prefix, '--timeout', '1s', 'watch', '-o', 'ndjson']));
     proxy.cut();
     await raw.delete().key(`${prefix}s/gone`).exec();
     await raw.put(`${prefix}s/new`).value(value('s', 'new'));
@@ -162,8 +160,7 @@ describe('one etcd behind a proxy', () => {
   it('watch delivers every event exactly once, in order, across etcd being killed and restarted', async () => {
     const prefix = `/wf-${++n}/`;
     const from = (await currentRevision(raw)) + 1;
-    const watch = cli(['--endpoints', etcd.endpoints, '--prefix', prefix, '--timeout', '1s', 'watch', '-o', 'ndjson']);
-    await sleep(1000);
+    const watch = await etcd.startWatching(() => cli(['--endpoints', etcd.endpoints, '--prefix', prefix, '--timeout', '1s', 'watch', '-o', 'ndjson']));
     const w = writer(raw, prefix);
     for (let round = 0; round < 2; round++) {
       await sleep(800);
@@ -184,8 +181,7 @@ describe('one etcd behind a proxy', () => {
 
   it('discover --wait keeps waiting through an etcd restart, says so, and returns when the instance appears', async () => {
     const prefix = `/wf-${++n}/`;
-    const wait = cli(['--endpoints', etcd.endpoints, '--prefix', prefix, '--timeout', '1s', 'discover', 'late', '--wait', '-o', 'json']);
-    await sleep(1000);
+    const wait = await etcd.startWatching(() => cli(['--endpoints', etcd.endpoints, '--prefix', prefix, '--timeout', '1s', 'discover', 'late', '--wait', '-o', 'json']));
     await etcd.members[0].kill9();
     await sleep(3000);
     await etcd.members[0].start();
@@ -215,8 +211,7 @@ describe('a 3-member cluster', () => {
 
   it('watch moves off a frozen member and keeps delivering', async () => {
     const prefix = `/wf-${++n}/`;
-    const watch = cli(['--endpoints', cluster.endpoints, '--prefix', prefix, '--timeout', '1s', 'watch', '-o', 'ndjson']);
-    await sleep(1000);
+    const watch = await cluster.startWatching(() => cli(['--endpoints', cluster.endpoints, '--prefix', prefix, '--timeout', '1s', 'watch', '-o', 'ndjson']));
     const others = new Etcd3({ hosts: cluster.members.slice(1).map((m) => m.clientUrl) });
     cluster.members[0].freeze(); // the member the watcher starts on
     try {
@@ -231,8 +226,7 @@ describe('a 3-member cluster', () => {
   it('watch delivers every event exactly once, in order, across leader kills and member restarts', async () => {
     const prefix = `/wf-${++n}/`;
     const from = (await currentRevision(raw)) + 1;
-    const watch = cli(['--endpoints', cluster.endpoints, '--prefix', prefix, '--timeout', '1s', 'watch', '-o', 'ndjson']);
-    await sleep(1000);
+    const watch = await cluster.startWatching(() => cli(['--endpoints', cluster.endpoints, '--prefix', prefix, '--timeout', '1s', 'watch', '-o', 'ndjson']));
     const w = writer(raw, prefix);
     for (let round = 0; round < 3; round++) {
       await sleep(700);

@@ -5,7 +5,7 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { rmSync } from 'node:fs';
-import { request } from 'node:http';
+import { get as httpGet, request } from 'node:http';
 import { join } from 'node:path';
 import { freePort, healthy, scratchDir, spawnEtcd } from '../../scripts/etcd-process.mjs';
 
@@ -100,6 +100,19 @@ export class EtcdMember {
     return r.kvs?.length ? Buffer.from(r.kvs[0].value, 'base64').toString() : null;
   }
 
+  /** How many watchers this member serves now (its etcd_debugging_mvcc_watcher_total metric). */
+  watchers(): Promise<number> {
+    return new Promise((resolve) => {
+      const req = httpGet(`${this.clientUrl}/metrics`, { timeout: 1000 }, (res) => {
+        let text = '';
+        res.on('data', (d) => (text += d));
+        res.on('end', () => resolve(Number(/^etcd_debugging_mvcc_watcher_total (\d+)/m.exec(text)?.[1] ?? 0)));
+      });
+      req.on('error', () => resolve(0));
+      req.on('timeout', () => (req.destroy(), resolve(0)));
+    });
+  }
+
   freeze(): void {
     this.process!.kill('SIGSTOP');
   }
@@ -163,6 +176,27 @@ export class EtcdCluster {
         });
       }
     });
+  }
+
+  /** Watchers served by the whole cluster. */
+  async watchers(): Promise<number> {
+    const counts = await Promise.all(this.members.map((m) => (m.process?.exitCode === null ? m.watchers() : 0)));
+    return counts.reduce((a, b) => a + b, 0);
+  }
+
+  /**
+   * Runs `start` (which starts a watching process) and resolves once etcd serves one
+   * more watcher than before: the process is then watching, however slow it was to start.
+   */
+  async startWatching<T>(start: () => T, timeoutMs = 30_000): Promise<T> {
+    const before = await this.watchers();
+    const started = start();
+    const until = Date.now() + timeoutMs;
+    while ((await this.watchers()) <= before) {
+      if (Date.now() > until) throw new Error('no new watcher appeared in etcd');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    return started;
   }
 
   async stop(): Promise<void> {
