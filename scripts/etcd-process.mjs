@@ -3,6 +3,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync } from 'node:fs';
 import { get } from 'node:http';
+import { get as httpsGet } from 'node:https';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,10 +21,14 @@ export function freePort() {
   });
 }
 
-/** @param {string} clientUrl @returns {Promise<boolean>} whether etcd's /health says true */
-export function healthy(clientUrl) {
+/**
+ * @param {string} clientUrl
+ * @param {{ ca: Buffer, cert: Buffer, key: Buffer }} [tls] client credentials for an https:// member
+ * @returns {Promise<boolean>} whether etcd's /health says true
+ */
+export function healthy(clientUrl, tls) {
   return new Promise((resolve) => {
-    const req = get(`${clientUrl}/health`, { timeout: 1000 }, (res) => {
+    const req = (tls ? httpsGet : get)(`${clientUrl}/health`, { timeout: 1000, ...tls }, (res) => {
       let body = '';
       res.on('data', (c) => (body += c));
       res.on('end', () => resolve(res.statusCode === 200 && body.includes('true')));
@@ -41,11 +46,16 @@ export function scratchDir() {
 /**
  * Spawns one etcd member on 127.0.0.1.
  * @param {{ name: string, clientPort: number, peerPort: number, dataDir: string,
- *           initialCluster: string, clusterToken: string, extraArgs?: string[] }} c
+ *           initialCluster: string, clusterToken: string, extraArgs?: string[],
+ *           tls?: { caFile: string, certFile: string, keyFile: string } }} c
+ *        with `tls`, clients must connect over https with a certificate signed by caFile
  * @returns {import('node:child_process').ChildProcess}
  */
 export function spawnEtcd(c) {
-  const clientUrl = `http://127.0.0.1:${c.clientPort}`;
+  const clientUrl = `${c.tls ? 'https' : 'http'}://127.0.0.1:${c.clientPort}`;
+  const tlsArgs = c.tls
+    ? ['--cert-file', c.tls.certFile, '--key-file', c.tls.keyFile, '--trusted-ca-file', c.tls.caFile, '--client-cert-auth']
+    : [];
   const peerUrl = `http://127.0.0.1:${c.peerPort}`;
   return spawn(
     process.env.ETCD_BIN ?? 'etcd',
@@ -61,6 +71,7 @@ export function spawnEtcd(c) {
       '--initial-cluster-state', 'new',
       '--logger', 'zap',
       '--log-level', 'error',
+      ...tlsArgs,
       ...(c.extraArgs ?? []),
     ],
     { stdio: ['ignore', 'ignore', 'pipe'] },

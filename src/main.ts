@@ -27,6 +27,10 @@ export function exitCodeOf(err: unknown): number {
   return 1;
 }
 
+// Deprecation warnings speak to our dependencies' authors (gRPC sets a TLS server name
+// to an IP address), not to whoever runs svcreg: keep them off stderr.
+process.noDeprecation = true;
+
 const SIGNALS: Signal[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 const registries: Registry[] = [];
 // `svcreg watch | head -1`: a reader that goes away is a normal end, not a crash.

@@ -214,6 +214,10 @@ function firstLine(message: string): string {
 
 /** gRPC's transport messages, said plainly: "connection refused", "no answer within the deadline". */
 function grpcReason(message: string): string {
+  if (/alert bad certificate|certificate required|alert handshake failure/i.test(message)) return 'TLS: etcd rejected the client certificate (check --cert and --key)';
+  if (/self.signed|unable to (verify|get local issuer)|certificate verify failed|unknown ca/i.test(message)) return 'TLS: the server certificate is not signed by --cacert';
+  if (/wrong version number|packet length too long|http_request/i.test(message)) return 'TLS: the endpoint does not speak TLS (use http://)';
+  if (/SSL routines|TLS|certificate/i.test(message)) return `TLS handshake failed (${/:([a-z][^:]*):[^:]*$/i.exec(message)?.[1] ?? 'see --debug'})`;
   if (/ECONNREFUSED/.test(message)) return 'connection refused';
   if (/deadline/i.test(message)) return 'no answer within the deadline';
   if (/ENOTFOUND|EAI_AGAIN/.test(message)) return 'host name not found';

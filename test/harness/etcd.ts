@@ -4,7 +4,7 @@
  * the PID this harness started, never by name.
  */
 import type { ChildProcess } from 'node:child_process';
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { get as httpGet, request } from 'node:http';
 import { join } from 'node:path';
 import { freePort, healthy, scratchDir, spawnEtcd } from '../../scripts/etcd-process.mjs';
@@ -23,6 +23,8 @@ export interface EtcdMemberConfig {
   initialCluster: string;
   clusterToken: string;
   extraArgs: string[];
+  /** Serve clients over https, requiring a certificate signed by the CA. */
+  tls?: { caFile: string; certFile: string; keyFile: string; clientCertFile: string; clientKeyFile: string };
 }
 
 /** One etcd member this harness started. */
@@ -33,7 +35,7 @@ export class EtcdMember {
   constructor(readonly config: EtcdMemberConfig) {}
 
   get clientUrl(): string {
-    return `http://127.0.0.1:${this.config.clientPort}`;
+    return `${this.config.tls ? 'https' : 'http'}://127.0.0.1:${this.config.clientPort}`;
   }
   get pid(): number {
     return this.process!.pid!;
@@ -54,7 +56,9 @@ export class EtcdMember {
     const until = Date.now() + timeoutMs;
     while (Date.now() < until) {
       if (this.process?.exitCode !== null) throw new Error(`etcd ${this.config.name} exited: ${this.stderr}`);
-      if (await healthy(this.clientUrl)) return;
+      const t = this.config.tls;
+      const credentials = t && { ca: readFileSync(t.caFile), cert: readFileSync(t.clientCertFile), key: readFileSync(t.clientKeyFile) };
+      if (await healthy(this.clientUrl, credentials)) return;
       await new Promise((r) => setTimeout(r, 50));
     }
     throw new Error(`etcd ${this.config.name} not healthy after ${timeoutMs} ms: ${this.stderr}`);
@@ -206,7 +210,7 @@ export class EtcdCluster {
 }
 
 /** Starts an etcd cluster of `size` members on free loopback ports and waits until it is healthy. */
-export async function startEtcd(options: { size?: number; extraArgs?: string[] } = {}): Promise<EtcdCluster> {
+export async function startEtcd(options: { size?: number; extraArgs?: string[]; tls?: EtcdMemberConfig['tls'] } = {}): Promise<EtcdCluster> {
   const size = options.size ?? 1;
   const root = scratchDir();
   const ports = await Promise.all(Array.from({ length: size * 2 }, freePort));
@@ -223,6 +227,7 @@ export async function startEtcd(options: { size?: number; extraArgs?: string[] }
         initialCluster,
         clusterToken,
         extraArgs: options.extraArgs ?? [],
+        tls: options.tls,
       }),
   );
   const cluster = new EtcdCluster(members, root);
