@@ -1,5 +1,6 @@
-import { Etcd3 } from 'etcd3';
+import type { Etcd3 } from 'etcd3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { enableAuth } from '../harness/auth.js';
 import { runCli, startCli } from '../harness/cli.js';
 import { startEtcd, type EtcdCluster } from '../harness/etcd.js';
 import { startCliOnTty } from '../harness/tty.js';
@@ -11,17 +12,7 @@ const PASSWORD = 'correct horse';
 
 beforeAll(async () => {
   etcd = await startEtcd();
-  const admin = new Etcd3({ hosts: etcd.endpoints });
-  await admin.role('root').create();
-  await admin.user('root').create('rootpw');
-  await admin.user('root').addRole('root');
-  const role = await admin.role('services-rw').create();
-  await role.grant({ permission: 'Readwrite', range: admin.range({ prefix: '/services/' }) });
-  await admin.user(USER).create(PASSWORD);
-  await admin.user(USER).addRole('services-rw');
-  await admin.auth.authEnable();
-  admin.close();
-  root = new Etcd3({ hosts: etcd.endpoints, auth: { username: 'root', password: 'rootpw' } });
+  root = await enableAuth(etcd.endpoints, USER, PASSWORD);
 });
 
 afterAll(async () => {

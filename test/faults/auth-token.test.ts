@@ -2,8 +2,9 @@
  * An etcd whose auth tokens expire after 2 s: keepalives and watch reconnects must
  * re-authenticate by themselves (etcd3 does so only for unary calls).
  */
-import { Etcd3 } from 'etcd3';
+import type { Etcd3 } from 'etcd3';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { enableAuth } from '../harness/auth.js';
 import { startCli, type CliProcess } from '../harness/cli.js';
 import { startEtcd, type EtcdCluster } from '../harness/etcd.js';
 import { TcpProxy } from '../harness/proxy.js';
@@ -17,17 +18,7 @@ const started: CliProcess[] = [];
 
 beforeAll(async () => {
   etcd = await startEtcd({ extraArgs: ['--auth-token', 'simple', '--auth-token-ttl', '2'] });
-  const admin = new Etcd3({ hosts: etcd.endpoints });
-  await admin.role('root').create();
-  await admin.user('root').create('rootpw');
-  await admin.user('root').addRole('root');
-  const role = await admin.role('rw').create();
-  await role.grant({ permission: 'Readwrite', range: admin.range({ prefix: '/services/' }) });
-  await admin.user('svc').create(PASSWORD);
-  await admin.user('svc').addRole('rw');
-  await admin.auth.authEnable();
-  admin.close();
-  root = new Etcd3({ hosts: etcd.endpoints, auth: { username: 'root', password: 'rootpw' } });
+  root = await enableAuth(etcd.endpoints, 'svc', PASSWORD);
   proxy = await TcpProxy.start(etcd.members[0].config.clientPort);
 });
 

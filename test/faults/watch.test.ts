@@ -75,9 +75,18 @@ async function currentRevision(client: Etcd3): Promise<number> {
   return Number((await client.get('/').exec()).header.revision);
 }
 
-function expectExactly(watched: Printed[], truth: Printed[]): void {
-  // Same events, each once, in revision order: compare the whole sequence at once.
-  expect(watched.map((e) => `${e.revision} ${e.type} ${e.key}`)).toEqual(truth.map((e) => `${e.revision} ${e.type} ${e.key}`));
+/**
+ * Waits until `watch` has printed as many events as etcd's history of `prefix` holds
+ * between the two revisions, then checks it printed exactly those: each once, in
+ * revision order. Returns how many there were.
+ */
+async function expectPrintedHistory(watch: CliProcess, client: Etcd3, prefix: string, from: number, to: number): Promise<number> {
+  const truth = await history(client, prefix, from, to);
+  const until = Date.now() + 30_000;
+  while (printed(watch).length < truth.length && Date.now() < until) await sleep(100);
+  await sleep(500); // a duplicate would show up now
+  expect(printed(watch).map((e) => `${e.revision} ${e.type} ${e.key}`)).toEqual(truth.map((e) => `${e.revision} ${e.type} ${e.key}`));
+  return truth.length;
 }
 
 // Each test's processes stop with it, so its watchers never count in the next test.
@@ -115,14 +124,10 @@ describe('one etcd behind a proxy', () => {
     while (w.state.ok < 3000) await sleep(100);
     const { last } = await w.finish();
     proxy.restore();
-    const truth = await history(raw, prefix, from, last);
-    const until = Date.now() + 30_000;
-    while (printed(watch).length < truth.length && Date.now() < until) await sleep(100);
-    await sleep(500); // anything extra (a duplicate) would show up now
-    expect(truth.length).toBeGreaterThanOrEqual(3000);
-    expectExactly(printed(watch), truth);
+    const count = await expectPrintedHistory(watch, raw, prefix, from, last);
+    expect(count).toBeGreaterThanOrEqual(3000);
     expect(watch.stderr).toMatch(/lost the connection/);
-    console.log(`cut/blackhole: ${truth.length} events, all delivered once, in order`);
+    console.log(`cut/blackhole: ${count} events, all delivered once, in order`);
   });
 
   it('watch notices a half-open connection (gRPC keepalive) and resumes without a gap', async () => {
@@ -170,13 +175,9 @@ describe('one etcd behind a proxy', () => {
     }
     await sleep(800);
     const { last } = await w.finish();
-    const truth = await history(raw, prefix, from, last);
-    const until = Date.now() + 30_000;
-    while (printed(watch).length < truth.length && Date.now() < until) await sleep(100);
-    await sleep(500);
-    expect(truth.length).toBeGreaterThan(100);
-    expectExactly(printed(watch), truth);
-    console.log(`etcd restarts: ${truth.length} events, all delivered once, in order`);
+    const count = await expectPrintedHistory(watch, raw, prefix, from, last);
+    expect(count).toBeGreaterThan(100);
+    console.log(`etcd restarts: ${count} events, all delivered once, in order`);
   });
 
   it('discover --wait keeps waiting through an etcd restart, says so, and returns when the instance appears', async () => {
@@ -242,12 +243,8 @@ describe('a 3-member cluster', () => {
     await cluster.members[0].start();
     await sleep(700);
     const { last } = await w.finish();
-    const truth = await history(raw, prefix, from, last);
-    const until = Date.now() + 30_000;
-    while (printed(watch).length < truth.length && Date.now() < until) await sleep(100);
-    await sleep(500);
-    expect(truth.length).toBeGreaterThan(100);
-    expectExactly(printed(watch), truth);
-    console.log(`leader kills: ${truth.length} events, all delivered once, in order`);
+    const count = await expectPrintedHistory(watch, raw, prefix, from, last);
+    expect(count).toBeGreaterThan(100);
+    console.log(`leader kills: ${count} events, all delivered once, in order`);
   });
 });
