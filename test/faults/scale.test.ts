@@ -2,6 +2,7 @@
  * 200 registrations and 200 watchers (library, over 10 connections) against one
  * etcd that is killed and restarted after their leases have expired.
  */
+import { setMaxListeners } from 'node:events';
 import { Etcd3 } from 'etcd3';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { Registry, type Registration } from '../../src/index.js';
@@ -11,6 +12,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 let etcd: EtcdCluster;
 const registries: Registry[] = [];
 const stop = new AbortController();
+setMaxListeners(1000, stop.signal); // 200 watchers share this one signal on purpose
 
 beforeAll(async () => {
   etcd = await startEtcd();
