@@ -114,6 +114,13 @@ Examples:
     .option('--ttl <seconds>', 'lease TTL in seconds (default: 30)')
     .option('--replace', 'take over the id if another live registration holds it')
     .option('--on-lost <reregister|exit>', 'when the lease is lost: re-register as soon as etcd answers (default), or exit 6')
+    .option('--check-http <url>', 'health check: GET passes on 2xx')
+    .option('--check-tcp <host:port>', 'health check: a TCP connection passes')
+    .option('--check-cmd <command>', 'health check: `sh -c command` exiting 0 passes')
+    .option('--check-interval <duration>', 'time between checks (default: 10s)')
+    .option('--check-timeout <duration>', 'deadline of each check (default: 2s)')
+    .option('--check-failures <n>', 'failures in a row before a passing instance turns critical (default: 3)')
+    .option('--drain <duration>', 'on SIGTERM/SIGINT: mark critical, wait this long, then stop (a second signal stops at once)')
     .addHelpText(
       'after',
       `
@@ -122,9 +129,13 @@ Revokes the lease on SIGINT/SIGTERM/SIGHUP, so the key disappears at once, and e
 With -- command, runs it with inherited stdio, forwards signals, deregisters when it exits,
 and exits with its code.
 
+With a health check, the instance is stored with health "critical" until the first check passes,
+and discover returns only passing instances.
+
 Examples:
   svcreg register user-service --id user-service-001 --port 5001 --tag v1 --meta zone=a
-  svcreg register web --port 8080 -o json -- python3 -m http.server 8080`,
+  svcreg register web --port 8080 -o json -- python3 -m http.server 8080
+  svcreg register web --port 8080 --check-http http://127.0.0.1:8080/health --drain 10s -- ./server`,
     )
     .action(
       action(async (ctx, service: string, command: string[], opts: Record<string, unknown>) => {
@@ -144,7 +155,7 @@ Examples:
 
   program
     .command('discover')
-    .description('print the instances of one service; exit 4 when none match')
+    .description('print the passing instances of one service; exit 4 when none match')
     .argument('<service>', 'service name')
     .option('--tag <tag>', 'only instances with this tag (repeatable)', collect)
     .option('--meta <key=value>', 'only instances with this metadata (repeatable)', collect)
@@ -152,6 +163,7 @@ Examples:
     .option('--min <n>', 'how many instances must match (default: 1)')
     .option('--wait-timeout <duration>', 'give up waiting after this long, exit 4 (implies --wait)')
     .option('--pick <first|random>', 'print only one instance')
+    .option('--all', 'include instances whose health checks fail')
     .addHelpText(
       'after',
       `

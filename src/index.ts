@@ -14,6 +14,8 @@ export { Registration, DEFAULT_TTL_SECONDS } from './registry/registration.js';
 export type { RegisterOptions, RegisteredInfo } from './registry/registration.js';
 export type { ChangeEvent, ResyncEvent, WatchEvent, WatchOptions, WatchStatus } from './registry/watch.js';
 export type { Instance, InstanceFilter } from './registry/instance.js';
+export type { Health, HealthCheckOptions } from './registry/health.js';
+export { isPassing, runChecks } from './registry/health.js';
 export { decodeInstance, encodeInstance, matchesFilter } from './registry/instance.js';
 export type { InstanceRecord, MalformedEntry } from './registry/entry.js';
 export { DEFAULT_PREFIX, validateSegment, normalizePrefix, instanceKey } from './registry/keys.js';

@@ -16,6 +16,7 @@ export interface DiscoverOptions {
   min?: string;
   waitTimeout?: string;
   pick?: string;
+  all?: boolean;
 }
 
 export async function discover(ctx: CommandContext, service: string, options: DiscoverOptions): Promise<number> {
@@ -43,14 +44,14 @@ export async function discover(ctx: CommandContext, service: string, options: Di
       message(ctx.io, s.state === 'disconnected' ? `lost the connection to etcd (${s.error}); retrying` : 'reconnected to etcd'),
     );
     try {
-      listing = await ctx.registry.waitFor(service, { filter, min, timeoutMs: waitTimeoutMs, signal: stop.signal, onStatus });
+      listing = await ctx.registry.waitFor(service, { filter, all: options.all, min, timeoutMs: waitTimeoutMs, signal: stop.signal, onStatus });
     } finally {
       spinner.stop();
       removeSignal();
     }
     if (interrupted && listing.instances.length < min) return 128 + constants.signals[interrupted];
   } else {
-    listing = await ctx.registry.discover(service, filter);
+    listing = await ctx.registry.discover(service, filter, { all: options.all });
   }
   warnMalformed(ctx.io, listing.malformed, ctx.registry.prefix);
 
@@ -60,7 +61,9 @@ export async function discover(ctx: CommandContext, service: string, options: Di
   }
   // An empty table is noise; an empty JSON array is an answer.
   if (instances.length > 0 || format === 'json') printer.instances({ ...listing, instances }, false);
-  if (listing.instances.length === 0) throw new NotFoundError(`no instance of ${service} matches`);
+  if (listing.instances.length === 0) {
+    throw new NotFoundError(`no ${options.all ? '' : 'passing '}instance of ${service} matches`, options.all ? undefined : '--all includes instances whose health checks fail');
+  }
   if (listing.instances.length < min) throw new NotFoundError(`only ${listing.instances.length} instance(s) of ${service} match, fewer than --min ${min}`);
   return 0;
 }

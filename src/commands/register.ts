@@ -4,13 +4,15 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { constants, hostname, networkInterfaces } from 'node:os';
-import { parseInteger, parseMeta, parseOutput, parsePort, parseTags } from '../parse.js';
+import { parseDuration, parseInteger, parseMeta, parseOutput, parsePort, parseTags } from '../parse.js';
 import { message, throttle, warn } from '../output/io.js';
 import { printerFor, type RegistrationEvent } from '../output/printer.js';
 import { RegistrationLostError, UsageError } from '../registry/errors.js';
 import { segmentProblem, validateSegment } from '../registry/keys.js';
 import type { RegisteredInfo } from '../registry/registration.js';
 import { DEFAULT_TTL_SECONDS } from '../registry/registration.js';
+import type { Health, HealthCheckOptions } from '../registry/health.js';
+import { sleep } from '../registry/backoff.js';
 import type { CommandContext, Signal } from './context.js';
 
 export interface RegisterCommandOptions {
@@ -22,6 +24,35 @@ export interface RegisterCommandOptions {
   ttl?: string;
   replace?: boolean;
   onLost?: string;
+  checkHttp?: string;
+  checkTcp?: string;
+  checkCmd?: string;
+  checkInterval?: string;
+  checkTimeout?: string;
+  checkFailures?: string;
+  drain?: string;
+}
+
+/** The health check flags, checked; undefined when none is given. */
+export function parseChecks(options: RegisterCommandOptions): HealthCheckOptions | undefined {
+  const { checkHttp: http, checkTcp: tcp, checkCmd: cmd } = options;
+  if (!http && !tcp && !cmd) {
+    if (options.checkInterval || options.checkTimeout || options.checkFailures) {
+      throw new UsageError('--check-interval, --check-timeout and --check-failures need a check', 'add --check-http, --check-tcp or --check-cmd');
+    }
+    return undefined;
+  }
+  if (http !== undefined && !/^https?:\/\/[^/\s]+/.test(http)) throw new UsageError(`invalid --check-http ${JSON.stringify(http)}`, 'use a URL such as http://127.0.0.1:8080/health');
+  if (tcp !== undefined && !/^(\[[^\]]+\]|[^:\s]+):\d{1,5}$/.test(tcp)) throw new UsageError(`invalid --check-tcp ${JSON.stringify(tcp)}`, 'use host:port');
+  if (cmd !== undefined && cmd.trim() === '') throw new UsageError('--check-cmd may not be empty');
+  return {
+    http,
+    tcp,
+    cmd,
+    intervalMs: options.checkInterval === undefined ? undefined : parseDuration(options.checkInterval, '--check-interval'),
+    timeoutMs: options.checkTimeout === undefined ? undefined : parseDuration(options.checkTimeout, '--check-timeout'),
+    failures: options.checkFailures === undefined ? undefined : parseInteger(options.checkFailures, '--check-failures', 1),
+  };
 }
 
 /** This host's first non-internal IPv4 address, else 127.0.0.1. */
@@ -54,6 +85,8 @@ export async function register(ctx: CommandContext, service: string, options: Re
     throw new UsageError(`invalid --on-lost ${JSON.stringify(options.onLost)}`, 'use --on-lost reregister or --on-lost exit');
   }
   const onLost = options.onLost === 'exit' ? 'fail' : 'reregister';
+  const health = parseChecks(options);
+  const drainMs = options.drain === undefined ? undefined : parseDuration(options.drain, '--drain');
   const printer = await printerFor(format, ctx.io);
   // `svcreg register ... | head -1` waits for the first line: the registration lives on.
   ctx.onStdoutClosed(() => undefined);
@@ -64,7 +97,7 @@ export async function register(ctx: CommandContext, service: string, options: Re
   let onSignal: (signal: Signal) => void = (s) => (pending ??= s);
   const removeSignal = ctx.onSignal((s) => onSignal(s));
   try {
-    const registration = await ctx.registry.register({ service, id, address, port, tags, metadata, ttl, replace: options.replace, onLost });
+    const registration = await ctx.registry.register({ service, id, address, port, tags, metadata, ttl, replace: options.replace, onLost, health });
     const registered = (event: 'registered' | 'reregistered', info: RegisteredInfo) => report({ event, ...info });
     registered('registered', registration.info());
     registration.on('reregistered', (info: RegisteredInfo) => registered('reregistered', info));
@@ -72,7 +105,17 @@ export async function register(ctx: CommandContext, service: string, options: Re
     registration.on('retrying', throttle(10_000, (e: { error: Error }, suppressed: number) => {
       message(ctx.io, `keepalive failed (${e.error.message}); retrying${suppressed ? ` (${suppressed} similar messages suppressed)` : ''}`);
     }));
+    registration.on('health', (h: Health) => report({ event: 'health', key: registration.key, ...h }));
     const failed = new Promise<RegistrationLostError>((resolve) => registration.on('failed', resolve));
+
+    /** --drain: mark critical at once, then wait (a further signal skips the wait). */
+    const drain = async () => {
+      if (drainMs === undefined) return;
+      await registration.markCritical('draining').catch((err: Error) => warn(ctx.io, `could not mark ${registration.key} critical: ${err.message}`));
+      message(ctx.io, `draining ${registration.key}: marked critical; stopping in ${drainMs} ms (signal again to stop now)`);
+      const skipped = new Promise<void>((resolve) => (onSignal = () => resolve()));
+      await Promise.race([sleep(drainMs), skipped]);
+    };
 
     let outcome: number | RegistrationLostError;
     if (command.length === 0 || pending) {
@@ -82,11 +125,23 @@ export async function register(ctx: CommandContext, service: string, options: Re
         if (pending) resolve(0);
       });
       outcome = await Promise.race([stopped, failed]);
+      if (outcome === 0) await drain();
     } else {
       const child = spawn(command[0], command.slice(1), { stdio: 'inherit' });
       child.on('error', (err) => message(ctx.io, `cannot run ${command[0]}: ${err.message}`));
-      onSignal = (s) => child.kill(s);
-      outcome = await Promise.race([childExit(child), failed]);
+      const exited = childExit(child);
+      let signalled: (signal: Signal) => void = () => undefined;
+      const firstSignal = new Promise<Signal>((resolve) => (signalled = resolve));
+      onSignal = drainMs === undefined ? (s) => child.kill(s) : (s) => signalled(s);
+      const first = await Promise.race([exited, failed, firstSignal]);
+      if (typeof first === 'string') {
+        await drain();
+        onSignal = (s) => child.kill(s);
+        child.kill(first);
+        outcome = await Promise.race([exited, failed]);
+      } else {
+        outcome = first;
+      }
       if (outcome instanceof RegistrationLostError) await stopChild(child);
     }
 

@@ -45,7 +45,7 @@ export class JsonPrinter implements Printer {
   registration(event: RegistrationEvent): void {
     this.line(event);
     // Losing the lease is news for the operator too, not only for the script reading stdout.
-    if (event.event === 'lost' || event.event === 'reregistered') message(this.io, lifecycleMessage(event)!);
+    if (event.event === 'lost' || event.event === 'reregistered' || event.event === 'health') message(this.io, lifecycleMessage(event)!);
   }
 
   purgePlan(entries: PurgeEntry[]): void {

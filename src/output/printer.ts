@@ -3,6 +3,7 @@
  * output format (etcdctl's split between commands and printers).
  */
 import type { InstanceListing, PurgeEntry, PurgeResult, ServiceListing } from '../registry/registry.js';
+import type { Health } from '../registry/health.js';
 import type { RegisteredInfo } from '../registry/registration.js';
 import type { ResyncEvent, WatchEvent } from '../registry/watch.js';
 import type { OutputFormat } from '../parse.js';
@@ -12,7 +13,8 @@ import type { Io } from './io.js';
 export type RegistrationEvent =
   | ({ event: 'registered' | 'reregistered' } & RegisteredInfo)
   | { event: 'lost'; key: string; lease: string; reason: string }
-  | { event: 'deregistered'; key: string };
+  | { event: 'deregistered'; key: string }
+  | ({ event: 'health'; key: string } & Health);
 
 /** What a person is told on stderr about a lifecycle event, whatever the output format. */
 export function lifecycleMessage(event: RegistrationEvent): string | undefined {
@@ -23,6 +25,8 @@ export function lifecycleMessage(event: RegistrationEvent): string | undefined {
       return `registration lost: ${event.key} (${event.reason})`;
     case 'deregistered':
       return `deregistered ${event.key}`;
+    case 'health':
+      return `${event.key} is ${event.status} (${event.output})`;
     default:
       return undefined;
   }

@@ -49,25 +49,32 @@ export class TablePrinter implements Printer {
 
   services(listing: ServiceListing): void {
     const withMalformed = listing.services.some((s) => s.malformed > 0);
-    const head = withMalformed ? ['SERVICE', 'INSTANCES', 'MALFORMED'] : ['SERVICE', 'INSTANCES'];
+    const head = withMalformed ? ['SERVICE', 'INSTANCES', 'HEALTHY', 'MALFORMED'] : ['SERVICE', 'INSTANCES', 'HEALTHY'];
     this.table(
       head,
-      listing.services.map((s) => [s.service, String(s.instances), ...(withMalformed ? [String(s.malformed)] : [])]),
+      listing.services.map((s) => [s.service, String(s.instances), String(s.healthy), ...(withMalformed ? [String(s.malformed)] : [])]),
     );
   }
 
   instances(listing: InstanceListing, withMalformed: boolean): void {
+    // A HEALTH column only when some instance runs checks: the seed's instances have none.
+    const withHealth = listing.instances.some((i) => i.health !== undefined);
+    const health = (i: InstanceRecord) => {
+      const status = (i.health as { status?: string } | undefined)?.status ?? '-';
+      return status === 'passing' ? this.paint.green(status) : status === '-' ? status : this.paint.red(status);
+    };
     const rows: [string, string[]][] = listing.instances.map((i: InstanceRecord) => [
       i.key,
-      [i.service_name, i.service_id, hostPort(i.address, i.port), i.tags.join(','), metaText(i.metadata), age(i.registered_at)],
+      [i.service_name, i.service_id, hostPort(i.address, i.port), ...(withHealth ? [health(i)] : []), i.tags.join(','), metaText(i.metadata), age(i.registered_at)],
     ]);
     if (withMalformed) {
       for (const m of listing.malformed as MalformedEntry[]) {
-        rows.push([m.key, [m.service ?? '?', m.id ?? m.key, this.paint.red('MALFORMED'), m.problem, '', '']]);
+        rows.push([m.key, [m.service ?? '?', m.id ?? m.key, this.paint.red('MALFORMED'), ...(withHealth ? [''] : []), m.problem, '', '']]);
       }
     }
     rows.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    this.table(['SERVICE', 'ID', 'ADDRESS', 'TAGS', 'METADATA', 'AGE'], rows.map(([, r]) => r));
+    const head = ['SERVICE', 'ID', 'ADDRESS', ...(withHealth ? ['HEALTH'] : []), 'TAGS', 'METADATA', 'AGE'];
+    this.table(head, rows.map(([, r]) => r));
   }
 
   watchEvent(event: WatchEvent): void {

@@ -9,6 +9,7 @@ import { backoffMs, sleep } from './backoff.js';
 import { withTimer, type Connection } from './connection.js';
 import { leaseHex, type RawKeyValue } from './entry.js';
 import { AlreadyRegisteredError, RegistrationLostError, UnreachableError } from './errors.js';
+import { DEFAULT_CHECK_FAILURES, DEFAULT_CHECK_INTERVAL_MS, hasChecks, runChecks, type Health, type HealthCheckOptions } from './health.js';
 import { encodeInstance, type Instance } from './instance.js';
 
 /** What to register. `ttl` is in seconds (default 30). */
@@ -31,6 +32,11 @@ export interface RegisterOptions {
    * soon as etcd answers, or `fail`, which emits `failed` with a RegistrationLostError.
    */
   onLost?: 'reregister' | 'fail';
+  /**
+   * Health checks run by this process. Their result is stored in the value as
+   * `health` (critical until the first check passes), with the same lease.
+   */
+  health?: HealthCheckOptions;
 }
 
 /** Retries while renewing or re-registering are at most this far apart, so a
@@ -53,6 +59,7 @@ export interface RegisteredInfo {
  * `lost` ({ key, lease, reason }) when the lease expired or could not be renewed for a TTL;
  * `retrying` ({ error, attempt }) on each failed renewal (callers throttle their logging);
  * `failed` (Error) when the registration cannot be restored (another owner took the key);
+ * `health` (Health) after a changed health status was written;
  * `deregistered` ({ key }) after the lease was revoked.
  */
 export class Registration extends EventEmitter {
@@ -67,6 +74,8 @@ export class Registration extends EventEmitter {
   private readonly granted = new Set<string>();
   private readonly stop = new AbortController();
   private loop: Promise<void> | undefined;
+  private writes: Promise<void> = Promise.resolve();
+  private readonly stopChecks = new AbortController();
   private deregistering: Promise<void> | undefined;
 
   private constructor(
@@ -91,10 +100,71 @@ export class Registration extends EventEmitter {
       metadata: options.metadata ?? {},
       registered_at: Date.now() / 1000,
     };
+    if (hasChecks(options.health)) instance.health = { status: 'critical', output: 'no check has run yet', checked_at: Date.now() / 1000 };
     const reg = new Registration(conn, key, instance, options.ttl ?? DEFAULT_TTL_SECONDS, options.replace ?? false, options.onLost ?? 'reregister');
     await reg.acquire(undefined);
     reg.loop = reg.keepAlive();
+    if (hasChecks(options.health)) void reg.check(options.health);
     return reg;
+  }
+
+  /** The current health, when checks run. */
+  get health(): Health | undefined {
+    return this.instance.health as Health | undefined;
+  }
+
+  /**
+   * Stops the health checks and marks the instance critical, so discover stops
+   * returning it at once (the first step of a drain). Resolves once written.
+   */
+  async markCritical(reason: string): Promise<void> {
+    this.stopChecks.abort();
+    await this.setHealth('critical', reason);
+  }
+
+  /** Runs the checks every interval; writes the value when the status changes. */
+  private async check(options: HealthCheckOptions): Promise<void> {
+    const signal = this.stopChecks.signal;
+    const threshold = options.failures ?? DEFAULT_CHECK_FAILURES;
+    let failures = 0;
+    while (!signal.aborted && !this.stop.signal.aborted) {
+      const result = await runChecks(options);
+      if (signal.aborted || this.stop.signal.aborted) return;
+      failures = result.ok ? 0 : failures + 1;
+      const current = this.health!.status;
+      // Critical until the first pass; once passing, critical only after `threshold` failures in a row.
+      const next = result.ok ? 'passing' : current === 'passing' && failures < threshold ? 'passing' : 'critical';
+      if (next !== current && !signal.aborted) await this.setHealth(next, result.output).catch(() => undefined);
+      await sleep(options.intervalMs ?? DEFAULT_CHECK_INTERVAL_MS, signal);
+    }
+  }
+
+  /**
+   * Records a health status in the value, under the same lease, if the key is still
+   * ours. Writes go one at a time, so a later status never loses to an earlier one.
+   */
+  private setHealth(status: Health['status'], output: string): Promise<void> {
+    const write = this.writes.then(() => this.writeHealth(status, output));
+    this.writes = write.catch(() => undefined);
+    return write;
+  }
+
+  private async writeHealth(status: Health['status'], output: string): Promise<void> {
+    const health: Health = { status, output, checked_at: Date.now() / 1000 };
+    this.instance.health = health;
+    const key = Buffer.from(this.key);
+    const lease = this.leaseId;
+    // If the key is not ours now, a re-registration will write the new health with it.
+    const res = await this.conn.call('write health', (c, o) =>
+      c.kv.txn(
+        {
+          compare: [{ key, target: 'Lease', result: 'Equal', lease }],
+          success: [{ request_put: { key, value: Buffer.from(encodeInstance(this.instance)), lease } }],
+        },
+        o,
+      ),
+    );
+    if (res.succeeded) this.emit('health', health);
   }
 
   /** What `registered` / `reregistered` report. */
@@ -106,6 +176,8 @@ export class Registration extends EventEmitter {
   deregister(): Promise<void> {
     this.deregistering ??= (async () => {
       this.stop.abort();
+      // A check in progress is left to finish on its own: it writes nothing once stopped.
+      this.stopChecks.abort();
       await this.loop;
       try {
         await this.conn.call('revoke lease', (c, o) => c.leaseClient.leaseRevoke({ ID: this.leaseId }, o));

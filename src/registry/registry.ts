@@ -5,6 +5,7 @@
 import { Connection, type ConnectionOptions } from './connection.js';
 import { classify, type InstanceRecord, type MalformedEntry } from './entry.js';
 import { NotFoundError, UsageError } from './errors.js';
+import { isPassing } from './health.js';
 import { matchesFilter, type InstanceFilter } from './instance.js';
 import { DEFAULT_PREFIX, instanceKey, normalizePrefix, serviceKeyPrefix, validateSegment } from './keys.js';
 import { Registration, type RegisterOptions } from './registration.js';
@@ -20,6 +21,8 @@ export interface RegistryOptions extends ConnectionOptions {
 export interface ServiceSummary {
   service: string;
   instances: number;
+  /** Instances whose health is passing (or that have no health checks). */
+  healthy: number;
   /** Entries under this service that are not valid instances. */
   malformed: number;
 }
@@ -39,6 +42,8 @@ export interface ServiceListing {
 
 export interface WaitOptions {
   filter?: InstanceFilter;
+  /** Count instances whatever their health (default: passing ones only). */
+  all?: boolean;
   /** How many matching instances to wait for (default 1). */
   min?: number;
   /** Give up after this long (default: wait forever). */
@@ -115,10 +120,14 @@ export class Registry {
     const rows = new Map<string, ServiceSummary>();
     const row = (service: string) => {
       let r = rows.get(service);
-      if (!r) rows.set(service, (r = { service, instances: 0, malformed: 0 }));
+      if (!r) rows.set(service, (r = { service, instances: 0, healthy: 0, malformed: 0 }));
       return r;
     };
-    for (const i of instances) row(i.service_name).instances++;
+    for (const i of instances) {
+      const r = row(i.service_name);
+      r.instances++;
+      if (isPassing(i)) r.healthy++;
+    }
     for (const m of malformed) if (m.service) row(m.service).malformed++;
     const services = [...rows.values()].sort((a, b) => (a.service < b.service ? -1 : a.service > b.service ? 1 : 0));
     return { revision, services, malformed };
@@ -129,11 +138,14 @@ export class Registry {
     return this.read(this.prefix);
   }
 
-  /** The instances of exactly `service` that match `filter` (all of them by default). */
-  async discover(service: string, filter: InstanceFilter = {}): Promise<InstanceListing> {
+  /**
+   * The instances of exactly `service` that match `filter` and are passing their
+   * health checks (instances without checks count as passing); `all` keeps the rest.
+   */
+  async discover(service: string, filter: InstanceFilter = {}, options: { all?: boolean } = {}): Promise<InstanceListing> {
     validateSegment('service name', service);
     const listing = await this.read(serviceKeyPrefix(this.prefix, service));
-    return { ...listing, instances: listing.instances.filter((i) => matchesFilter(i, filter)) };
+    return { ...listing, instances: listing.instances.filter((i) => matchesFilter(i, filter) && (options.all || isPassing(i))) };
   }
 
   /**
@@ -168,7 +180,7 @@ export class Registry {
       else malformed.set(entry.malformed.key, entry.malformed);
     }
     let revision = snap.revision;
-    const matching = () => [...current.values()].filter((i) => matchesFilter(i, options.filter));
+    const matching = () => [...current.values()].filter((i) => matchesFilter(i, options.filter) && (options.all || isPassing(i)));
     const result = () => ({ revision, instances: matching(), malformed: [...malformed.values()] });
     if (matching().length >= min || stop.signal.aborted) return result();
 

@@ -27,7 +27,7 @@ describe('etcd authentication', () => {
     await root.put('/services/web/w1').value(JSON.stringify({ service_id: 'w1', service_name: 'web', address: 'h', port: 1, registered_at: 1 }));
     const r = await runCli(as(['list', '-o', 'json']), { SVCREG_PASSWORD: PASSWORD });
     expect(r.code).toBe(0);
-    expect(JSON.parse(r.stdout)).toEqual([{ service: 'web', instances: 1, malformed: 0 }]);
+    expect(JSON.parse(r.stdout)).toEqual([{ service: 'web', instances: 1, healthy: 1, malformed: 0 }]);
   });
 
   it('a wrong password exits 7 with one clear line', async () => {

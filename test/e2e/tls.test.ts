@@ -27,7 +27,7 @@ it('register, discover and list work over mTLS with --cacert/--cert/--key', asyn
     expect(found.code).toBe(0);
     expect(found.stdout).toBe('127.0.0.1:443\n');
     const listed = await runCli([...tlsFlags(), 'list', '-o', 'json']);
-    expect(JSON.parse(listed.stdout)).toEqual([{ service: 'secure', instances: 1, malformed: 0 }]);
+    expect(JSON.parse(listed.stdout)).toEqual([{ service: 'secure', instances: 1, healthy: 1, malformed: 0 }]);
   } finally {
     await reg.stop();
   }

@@ -120,9 +120,9 @@ describe('list and discover', () => {
     await raw.put(`${r.prefix}wrong-depth`).value('{}');
     const listing = await r.list();
     expect(listing.services).toEqual([
-      { service: 'a', instances: 2, malformed: 0 },
-      { service: 'b', instances: 0, malformed: 1 },
-      { service: 'wrong-depth', instances: 0, malformed: 1 },
+      { service: 'a', instances: 2, healthy: 2, malformed: 0 },
+      { service: 'b', instances: 0, healthy: 0, malformed: 1 },
+      { service: 'wrong-depth', instances: 0, healthy: 0, malformed: 1 },
     ]);
     expect(listing.malformed.map((m) => m.key).sort()).toEqual([`${r.prefix}b/bad`, `${r.prefix}wrong-depth`]);
     await a.deregister();

@@ -45,20 +45,30 @@ const malformed: MalformedEntry = {
 describe('table printer', () => {
   it('prints services with counts and no colour when colour is off', async () => {
     const c = capture();
-    (await printerFor('table', c.io)).services({ revision: 1, malformed: [], services: [{ service: 'web', instances: 2, malformed: 0 }] });
-    expect(c.out()).toBe('SERVICE  INSTANCES\nweb      2\n');
+    (await printerFor('table', c.io)).services({ revision: 1, malformed: [], services: [{ service: 'web', instances: 2, healthy: 1, malformed: 0 }] });
+    expect(c.out()).toBe('SERVICE  INSTANCES  HEALTHY\nweb      2          1\n');
   });
 
   it('adds a MALFORMED column only when some service has malformed entries', async () => {
     const c = capture();
-    (await printerFor('table', c.io)).services({ revision: 1, malformed: [malformed], services: [{ service: 'web', instances: 1, malformed: 1 }] });
-    expect(c.out().split('\n')[0]).toBe('SERVICE  INSTANCES  MALFORMED');
+    (await printerFor('table', c.io)).services({ revision: 1, malformed: [malformed], services: [{ service: 'web', instances: 1, healthy: 1, malformed: 1 }] });
+    expect(c.out().split('\n')[0]).toBe('SERVICE  INSTANCES  HEALTHY  MALFORMED');
   });
 
   it('prints instances with address, tags, metadata and age', async () => {
     const c = capture();
     (await printerFor('table', c.io)).instances({ revision: 1, instances: [record()], malformed: [] }, false);
     expect(c.out()).toMatch(/^SERVICE +ID +ADDRESS +TAGS +METADATA +AGE\nweb +web-1 +10\.0\.0\.5:8080 +v1,canary +zone=a +(89|90|91)s\n$/);
+  });
+
+  it('adds a HEALTH column when some instance runs health checks', async () => {
+    const c = capture();
+    const checked = record({ key: '/services/web/web-2', service_id: 'web-2', health: { status: 'critical', output: 'HTTP 503', checked_at: 1 } });
+    (await printerFor('table', c.io)).instances({ revision: 1, instances: [record(), checked], malformed: [] }, false);
+    const [head, first, second] = c.out().split('\n');
+    expect(head).toMatch(/ADDRESS +HEALTH +TAGS/);
+    expect(first).toMatch(/web-1 +10\.0\.0\.5:8080 +- +v1/);
+    expect(second).toMatch(/web-2 +10\.0\.0\.5:8080 +critical +v1/);
   });
 
   it('lists malformed entries among instances when asked', async () => {
@@ -111,7 +121,7 @@ describe('json printers', () => {
 
   it('ndjson prints one object per line', async () => {
     const c = capture();
-    (await printerFor('ndjson', c.io)).services({ revision: 1, malformed: [], services: [{ service: 'a', instances: 1, malformed: 0 }, { service: 'b', instances: 2, malformed: 0 }] });
+    (await printerFor('ndjson', c.io)).services({ revision: 1, malformed: [], services: [{ service: 'a', instances: 1, healthy: 1, malformed: 0 }, { service: 'b', instances: 2, healthy: 2, malformed: 0 }] });
     expect(c.out().trim().split('\n').map((l) => JSON.parse(l).service)).toEqual(['a', 'b']);
   });
 
