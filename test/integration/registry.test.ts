@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Etcd3 } from 'etcd3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AlreadyRegisteredError, NotFoundError, Registry, type WatchEvent } from '../../src/index.js';
@@ -270,6 +273,29 @@ describe('watch', () => {
       await it.return?.(undefined);
     } finally {
       await proxy.close();
+    }
+  });
+});
+
+describe('health checks (library)', () => {
+  it('a registration with a check starts critical, reports health events, and discover follows it', async () => {
+    const r = fresh();
+    const dir = mkdtempSync(join(tmpdir(), 'svcreg-lib-check-'));
+    try {
+      const flag = join(dir, 'ok');
+      const reg = await r.register({ service: 'web', id: 'w1', address: '127.0.0.1', port: 1, health: { cmd: `test -f ${flag}`, intervalMs: 200, failures: 1 } });
+      expect(reg.health?.status).toBe('critical');
+      expect((await r.discover('web')).instances).toHaveLength(0);
+      expect((await r.discover('web', {}, { all: true })).instances).toHaveLength(1);
+      const passing = new Promise((res) => reg.on('health', (h: { status: string }) => h.status === 'passing' && res(h)));
+      writeFileSync(flag, '');
+      await passing;
+      expect((await r.discover('web')).instances.map((i) => i.service_id)).toEqual(['w1']);
+      await reg.markCritical('maintenance');
+      expect((await r.discover('web')).instances).toHaveLength(0);
+      await reg.deregister();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });
