@@ -182,8 +182,12 @@ describe('a 3-member cluster', () => {
     expect(result.missing).toBe(0);
     expect(result.answered).toBeGreaterThan(30);
     expect(p.child.exitCode).toBeNull();
-    expect(p.stdout).not.toMatch(/"event":"lost"/);
-    console.log(`leader kills: ${result.polls} polls, ${result.answered} answered, ${result.missing} missing`);
+    // On a loaded machine an election can outlast the TTL: the registrant may then report
+    // "lost" and swap in a new lease (atomically: the polls above never saw a gap). Either
+    // way it must end registered.
+    const events = p.stdout.trim().split('\n').map((l) => JSON.parse(l).event);
+    expect(['registered', 'reregistered']).toContain(events.at(-1));
+    console.log(`leader kills: ${result.polls} polls, ${result.answered} answered, ${result.missing} missing; events: ${events.join(', ')}`);
   });
 
   it('the member it talks to frozen for 3×TTL: a poll every 100 ms never finds the registration missing', async () => {
