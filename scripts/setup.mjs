@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Installs what `npm test`, `npm run demo` and `npm run bench` need on a fresh machine:
 // npm dependencies when node_modules is missing or stale, and Debian's etcd-server
-// package when no etcd is on PATH. Uses Node builtins only (it runs before npm install).
+// package when no etcd is on PATH (plus etcdctl and GNU time with --bench).
+// Uses Node builtins only (it runs before npm install).
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -18,14 +19,19 @@ if (!existsSync(marker) || statSync(marker).mtimeMs < statSync(join(root, 'packa
   run('npm', ['ci', '--no-audit', '--no-fund']);
 }
 
-if (!onPath(process.env.ETCD_BIN ?? 'etcd')) {
+// Debian packages this run needs, by the command each provides. `--bench` adds
+// etcdctl (the benchmark's yardstick) and GNU time (peak memory).
+const needed = [[process.env.ETCD_BIN ?? 'etcd', 'etcd-server']];
+if (process.argv.includes('--bench')) needed.push(['etcdctl', 'etcd-client'], ['/usr/bin/time', 'time']);
+const missing = needed.filter(([cmd]) => !onPath(cmd)).map(([, pkg]) => pkg);
+if (missing.length > 0) {
   if (process.getuid?.() !== 0) {
-    say('etcd is not installed. Install it with: sudo apt-get update && sudo apt-get install -y etcd-server');
+    say(`missing: ${missing.join(' ')}. Install with: sudo apt-get update && sudo apt-get install -y ${missing.join(' ')}`);
     process.exit(1);
   }
-  say('installing etcd (Debian package etcd-server)');
+  say(`installing ${missing.join(' ')} (Debian packages)`);
   run('apt-get', ['update', '-qq']);
-  run('apt-get', ['install', '-y', '-qq', 'etcd-server']);
-  // The package starts a system etcd on the default port; tests and the demo use their own.
-  spawnSync('sh', ['-c', 'systemctl stop etcd 2>/dev/null || service etcd stop 2>/dev/null || true'], { stdio: 'ignore' });
+  run('apt-get', ['install', '-y', '-qq', ...missing]);
+  // etcd-server starts a system etcd on the default port; tests, demo and bench use their own.
+  if (missing.includes('etcd-server')) spawnSync('sh', ['-c', 'systemctl stop etcd 2>/dev/null || service etcd stop 2>/dev/null || true'], { stdio: 'ignore' });
 }

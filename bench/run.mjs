@@ -1,0 +1,188 @@
+// `npm run bench`: svcreg against etcdctl and `node -e 0`, measured alternately in the same
+// run on a throwaway etcd, reported as medians and ratios against each target of issue 5.
+// Not part of the test suite. Writes the results to bench-results.json as well.
+//   BENCH_RUNS=9        runs per command (median reported)
+//   BENCH_LARGE=100000  instances for the large listing (0 skips it)
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Etcd3 } from 'etcd3';
+import { freePort, healthy, scratchDir, spawnEtcd } from '../scripts/etcd-process.mjs';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const SVCREG = join(root, 'bin', 'svcreg.js');
+const RUNS = Number(process.env.BENCH_RUNS ?? 9);
+const LARGE = Number(process.env.BENCH_LARGE ?? 100_000);
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
+const percentile = (xs, p) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((xs.length * p) / 100))];
+const log = (text) => process.stderr.write(`bench: ${text}\n`);
+
+/** Runs a command under GNU time; returns wall ms and peak RSS in MB. */
+function measure(cmd, args, env) {
+  const start = process.hrtime.bigint();
+  const r = spawnSync('/usr/bin/time', ['-f', '%M', cmd, ...args], { env, encoding: 'utf8', maxBuffer: 1 << 30 });
+  const ms = Number(process.hrtime.bigint() - start) / 1e6;
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed: ${r.stderr.slice(-500)}`);
+  const kb = Number(r.stderr.trim().split('\n').at(-1));
+  return { ms, rssMb: kb / 1024 };
+}
+
+/** Runs the named commands alternately RUNS times; returns their median ms and peak RSS. */
+function compare(commands, env) {
+  const samples = Object.fromEntries(Object.keys(commands).map((k) => [k, { ms: [], rss: [] }]));
+  for (let i = 0; i < RUNS; i++) {
+    for (const [name, [cmd, ...args]] of Object.entries(commands)) {
+      const m = measure(cmd, args, env);
+      samples[name].ms.push(m.ms);
+      samples[name].rss.push(m.rssMb);
+    }
+  }
+  return Object.fromEntries(Object.entries(samples).map(([k, s]) => [k, { ms: median(s.ms), rssMb: Math.max(...s.rss) }]));
+}
+
+const value = (service, id) =>
+  JSON.stringify({ service_id: id, service_name: service, address: '10.0.0.1', port: 8080, tags: ['v1'], metadata: { zone: 'a' }, registered_at: 1764000000.123 });
+
+async function seed(client, prefix, count, services) {
+  for (let i = 0; i < count; i += 1000) {
+    await Promise.all(
+      Array.from({ length: Math.min(1000, count - i) }, (_, j) => {
+        const n = i + j;
+        const service = `svc-${n % services}`;
+        return client.put(`${prefix}${service}/${service}-${n}`).value(value(service, `${service}-${n}`));
+      }),
+    );
+  }
+}
+
+/** Put-to-printed latency of a watching process: ms from each put to its line on stdout. */
+async function watchLatency(client, cmd, args, env, key, count = 200) {
+  const child = spawn(cmd, args, { env, stdio: ['ignore', 'pipe', 'ignore'] });
+  let buffer = '';
+  const seen = new Map();
+  child.stdout.on('data', (d) => {
+    const now = process.hrtime.bigint();
+    buffer += d;
+    for (const m of buffer.matchAll(/lat-(\d+)-/g)) if (!seen.has(m[1])) seen.set(m[1], now);
+    buffer = buffer.slice(-200);
+  });
+  await sleep(1500);
+  const sent = new Map();
+  for (let i = 0; i < count; i++) {
+    sent.set(String(i), process.hrtime.bigint());
+    await client.put(key).value(value('lat', `lat-${i}-x`));
+    await sleep(10);
+  }
+  await sleep(500);
+  child.kill('SIGTERM');
+  const lat = [...sent].filter(([i]) => seen.has(i)).map(([i, t]) => Number(seen.get(i) - t) / 1e6);
+  return { p50: percentile(lat, 50), p99: percentile(lat, 99), received: lat.length, sent: count };
+}
+
+async function main() {
+  const dir = scratchDir();
+  const [clientPort, peerPort] = await Promise.all([freePort(), freePort()]);
+  const etcd = spawnEtcd({
+    name: 'bench', clientPort, peerPort, dataDir: join(dir, 'etcd'),
+    initialCluster: `bench=http://127.0.0.1:${peerPort}`, clusterToken: 'svcreg-bench',
+    extraArgs: ['--quota-backend-bytes', String(4 * 1024 ** 3)],
+  });
+  const endpoint = `http://127.0.0.1:${clientPort}`;
+  const env = { ...process.env, SVCREG_ENDPOINTS: endpoint, ETCDCTL_API: '3', ETCDCTL_ENDPOINTS: endpoint, NO_COLOR: '1' };
+  const client = new Etcd3({ hosts: endpoint });
+  const results = { machine: { node: process.version, runs: RUNS }, targets: [] };
+  const target = (name, measured, vs, ratio, goal, extra = {}) => {
+    results.targets.push({ name, measured_ms: measured, baseline_ms: vs, ratio: Number(ratio.toFixed(2)), goal, met: ratio <= goal, ...extra });
+  };
+  try {
+    for (let i = 0; i < 200 && !(await healthy(endpoint)); i++) await sleep(50);
+    log('seeding 10,000 instances in 500 services');
+    await seed(client, '/services/', 10_000, 500);
+
+    log('one-shot commands');
+    const small = compare({
+      node: ['node', '-e', '0'],
+      help: ['node', SVCREG, '--help'],
+      discover: ['node', SVCREG, 'discover', 'svc-7', '-o', 'json'],
+      etcdctlGet: ['etcdctl', 'get', '--prefix', '/services/svc-7/'],
+    }, env);
+    target('svcreg discover <svc> -o json vs node -e 0', small.discover.ms, small.node.ms, small.discover.ms / small.node.ms, 2.0, { etcdctl_get_ms: small.etcdctlGet.ms });
+    target('svcreg --help vs node -e 0', small.help.ms, small.node.ms, small.help.ms / small.node.ms, 1.5);
+
+    log('listing 10,000');
+    const ten = compare({
+      instances: ['node', SVCREG, 'list', '--instances', '-o', 'json'],
+      etcdctlJson: ['etcdctl', 'get', '--prefix', '/services/', '-w', 'json'],
+      counts: ['node', SVCREG, 'list', '-o', 'json'],
+      etcdctlKeys: ['etcdctl', 'get', '--prefix', '/services/', '--keys-only'],
+    }, env);
+    target('svcreg list --instances -o json (10,000) vs etcdctl get -w json', ten.instances.ms, ten.etcdctlJson.ms, ten.instances.ms / ten.etcdctlJson.ms, 2.5, { peak_rss_mb: ten.instances.rssMb });
+    target('svcreg list -o json (10,000) vs etcdctl get --keys-only', ten.counts.ms, ten.etcdctlKeys.ms, ten.counts.ms / ten.etcdctlKeys.ms, 2.0);
+
+    log('watch latency');
+    const svcregWatch = await watchLatency(client, 'node', [SVCREG, 'watch', 'lat', '-o', 'ndjson'], env, '/services/lat/x');
+    const etcdctlWatch = await watchLatency(client, 'etcdctl', ['watch', '--prefix', '/services/lat/'], env, '/services/lat/x');
+    target('svcreg watch p50 latency vs etcdctl watch', svcregWatch.p50, etcdctlWatch.p50, svcregWatch.p50 / etcdctlWatch.p50, 1.3, { svcreg: svcregWatch, etcdctl: etcdctlWatch });
+    results.targets.push({ name: 'svcreg watch p99 latency (ms)', measured_ms: svcregWatch.p99, goal_ms: 10, met: svcregWatch.p99 <= 10 });
+
+    log('SIGINT to a registrant until its key is gone (10 runs)');
+    const gone = [];
+    for (let i = 0; i < 10; i++) {
+      const key = `/services/stop/s${i}`;
+      const reg = spawn('node', [SVCREG, 'register', 'stop', '--id', `s${i}`, '--address', '127.0.0.1', '--port', '1'], { env, stdio: ['ignore', 'pipe', 'ignore'] });
+      await new Promise((r) => reg.stdout.once('data', r));
+      const watcher = await client.watch().key(key).create();
+      const deleted = new Promise((r) => watcher.on('delete', () => r(process.hrtime.bigint())));
+      const t0 = process.hrtime.bigint();
+      reg.kill('SIGINT');
+      gone.push(Number((await deleted) - t0) / 1e6);
+      await watcher.cancel();
+      await new Promise((r) => reg.once('exit', r));
+    }
+    results.targets.push({ name: 'SIGINT -> key gone, max of 10 (ms)', measured_ms: Math.max(...gone), goal_ms: 50, met: Math.max(...gone) <= 50, all_ms: gone });
+
+    log('an idle registrant for 10 s');
+    const idle = spawn('node', [SVCREG, 'register', 'idle', '--address', '127.0.0.1', '--port', '1', '--ttl', '3'], { env, stdio: ['ignore', 'pipe', 'ignore'] });
+    await new Promise((r) => idle.stdout.once('data', r));
+    const cpu = () => execFileSync('cat', [`/proc/${idle.pid}/stat`]).toString().split(' ').slice(13, 15).reduce((a, b) => a + Number(b), 0);
+    const cpu0 = cpu();
+    await sleep(10_000);
+    const ticks = cpu() - cpu0;
+    const rss = Number(/VmRSS:\s+(\d+)/.exec(execFileSync('cat', [`/proc/${idle.pid}/status`]).toString())[1]) / 1024;
+    idle.kill('SIGINT');
+    results.targets.push({ name: 'idle registrant RSS (MB), CPU over 10 s', measured_mb: Number(rss.toFixed(1)), cpu_percent: ticks, goal_mb: 60, met: rss <= 60 });
+
+    if (LARGE > 0) {
+      log(`seeding ${LARGE.toLocaleString()} instances under /large/`);
+      await seed(client, '/large/', LARGE, 5000);
+      const big = compare({
+        instances: ['node', SVCREG, '--prefix', '/large/', 'list', '--instances', '-o', 'json'],
+        etcdctlJson: ['etcdctl', 'get', '--prefix', '/large/', '-w', 'json'],
+        counts: ['node', SVCREG, '--prefix', '/large/', 'list', '-o', 'json'],
+        etcdctlKeys: ['etcdctl', 'get', '--prefix', '/large/', '--keys-only'],
+      }, env);
+      target(`svcreg list --instances -o json (${LARGE}) vs etcdctl get -w json`, big.instances.ms, big.etcdctlJson.ms, big.instances.ms / big.etcdctlJson.ms, 2.5, { peak_rss_mb: big.instances.rssMb, rss_goal_mb: 300 });
+      target(`svcreg list -o json (${LARGE}) vs etcdctl get --keys-only`, big.counts.ms, big.etcdctlKeys.ms, big.counts.ms / big.etcdctlKeys.ms, 2.0, { peak_rss_mb: big.counts.rssMb });
+    }
+  } finally {
+    client.close();
+    etcd.kill('SIGTERM');
+    await new Promise((r) => etcd.once('exit', r));
+    rmSync(dir, { recursive: true, force: true });
+  }
+
+  const rows = results.targets.map((t) => {
+    const measured = t.measured_ms !== undefined ? `${t.measured_ms.toFixed(1)} ms` : `${t.measured_mb} MB`;
+    const against = t.baseline_ms !== undefined ? `${t.baseline_ms.toFixed(1)} ms` : '';
+    const ratio = t.ratio !== undefined ? `${t.ratio}x (goal <= ${t.goal}x)` : t.goal_ms !== undefined ? `goal <= ${t.goal_ms} ms` : `goal <= ${t.goal_mb} MB`;
+    const extra = t.peak_rss_mb !== undefined ? ` peak RSS ${t.peak_rss_mb.toFixed(0)} MB` : t.cpu_percent !== undefined ? ` CPU ${t.cpu_percent} ticks` : '';
+    return `${t.met ? 'met ' : 'MISS'}  ${t.name}: ${measured}${against ? ` vs ${against}` : ''} = ${ratio}${extra}`;
+  });
+  process.stdout.write(`${rows.join('\n')}\n`);
+  writeFileSync(join(root, 'bench-results.json'), `${JSON.stringify(results, null, 2)}\n`);
+  log('results written to bench-results.json');
+}
+
+await main();
