@@ -77,4 +77,16 @@ process.stdout.on('error', (err: NodeJS.ErrnoException) => {
   else process.stderr.write(`svcreg: error: cannot write to stdout: ${err.message}\n`);
 });
 
-process.exit(await main(process.argv.slice(2)));
+/** Resolves once everything written to `stream` so far has been handed to the OS. */
+function flushed(stream: NodeJS.WriteStream): Promise<void> {
+  return new Promise((resolve) => {
+    if (stream.destroyed || !stream.writable) return resolve();
+    stream.write('', () => resolve());
+  });
+}
+
+const code = await main(process.argv.slice(2));
+// Writes to a pipe are queued when the reader is slower: exiting at once would cut the
+// end off a large listing on its way to `jq`.
+await Promise.all([flushed(process.stdout), flushed(process.stderr)]);
+process.exit(code);

@@ -11,9 +11,9 @@ export interface ListOptions {
 export async function list(ctx: CommandContext, options: ListOptions): Promise<number> {
   const printer = await printerFor(parseOutput(ctx.output, ['table', 'json', 'ndjson']), ctx.io);
   if (options.instances) {
-    const listing = await ctx.registry.listInstances();
-    printer.instances(listing, true);
-    warnMalformed(ctx.io, listing.malformed, ctx.registry.prefix);
+    // Streamed: a listing of 100,000 instances is printed page by page, never held whole.
+    const malformed = await printer.streamInstances(ctx.registry.listInstancePages());
+    warnMalformed(ctx.io, malformed, ctx.registry.prefix);
   } else {
     const listing = await ctx.registry.list();
     printer.services(listing);

@@ -1,5 +1,6 @@
 /** `-o addr`: one `host:port` per line, for `curl $(svcreg discover web -o addr --pick random)`. */
 import { UsageError } from '../registry/errors.js';
+import type { MalformedEntry } from '../registry/entry.js';
 import type { InstanceListing } from '../registry/registry.js';
 import type { Io } from './io.js';
 import type { Printer } from './printer.js';
@@ -18,6 +19,15 @@ export class AddrPrinter implements Printer {
   private unsupported(): never {
     throw new UsageError('-o addr only fits commands that print instances', 'use -o table, json or ndjson');
   }
+  async streamInstances(pages: AsyncIterable<InstanceListing>): Promise<MalformedEntry[]> {
+    const malformed: MalformedEntry[] = [];
+    for await (const page of pages) {
+      this.instances(page);
+      malformed.push(...page.malformed);
+    }
+    return malformed;
+  }
+
   services = this.unsupported;
   watchEvent = this.unsupported;
   registration = this.unsupported;

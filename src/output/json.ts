@@ -2,6 +2,7 @@
  * JSON (`-o json`: one document) and NDJSON (`-o ndjson`: one object per line).
  * Streams (watch events, registration events) are always one object per line.
  */
+import type { InstanceRecord, MalformedEntry } from '../registry/entry.js';
 import type { InstanceListing, PurgeEntry, PurgeResult, ServiceListing } from '../registry/registry.js';
 import type { WatchEvent } from '../registry/watch.js';
 import { message, type Io } from './io.js';
@@ -34,7 +35,29 @@ export class JsonPrinter implements Printer {
   }
 
   instances(listing: InstanceListing, withMalformed: boolean): void {
-    this.document(withMalformed ? [...listing.instances, ...listing.malformed].sort((a, b) => (a.key < b.key ? -1 : 1)) : listing.instances);
+    this.document(withMalformed ? withMalformedByKey(listing) : listing.instances);
+  }
+
+  async streamInstances(pages: AsyncIterable<InstanceListing>): Promise<MalformedEntry[]> {
+    const malformed: MalformedEntry[] = [];
+    let first = true;
+    for await (const page of pages) {
+      malformed.push(...page.malformed);
+      // One write per page: a write per element costs a system call each.
+      let chunk = '';
+      for (const item of withMalformedByKey(page)) {
+        if (this.lines) {
+          chunk += `${JSON.stringify(item)}\n`;
+        } else {
+          // The same text JSON.stringify(array, null, 2) would give, one element at a time.
+          chunk += `${first ? '[\n' : ',\n'}  ${JSON.stringify(item, null, 2).replace(/\n/g, '\n  ')}`;
+          first = false;
+        }
+      }
+      if (chunk) this.io.stdout.write(chunk);
+    }
+    if (!this.lines) this.io.stdout.write(first ? '[]\n' : '\n]\n');
+    return malformed;
   }
 
   watchEvent(event: WatchEvent): void {
@@ -57,6 +80,10 @@ export class JsonPrinter implements Printer {
     if (this.lines) this.line(value);
     else this.io.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
   }
+}
+
+function withMalformedByKey(listing: InstanceListing): (InstanceRecord | MalformedEntry)[] {
+  return [...listing.instances, ...listing.malformed].sort((a, b) => (a.key < b.key ? -1 : 1));
 }
 
 function purgeJson(entry: PurgeEntry): Record<string, unknown> {

@@ -2,6 +2,7 @@
  * The printer interface: one method per kind of result, one implementation per
  * output format (etcdctl's split between commands and printers).
  */
+import type { MalformedEntry } from '../registry/entry.js';
 import type { InstanceListing, PurgeEntry, PurgeResult, ServiceListing } from '../registry/registry.js';
 import type { Health } from '../registry/health.js';
 import type { RegisteredInfo } from '../registry/registration.js';
@@ -41,10 +42,23 @@ export interface Printer {
   services(listing: ServiceListing): void;
   /** `withMalformed`: list malformed entries beside the instances (list --instances). */
   instances(listing: InstanceListing, withMalformed: boolean): void;
+  /** Prints every page of a listing, malformed entries included, as it arrives; returns the malformed ones. */
+  streamInstances(pages: AsyncIterable<InstanceListing>): Promise<MalformedEntry[]>;
   watchEvent(event: WatchEvent): void;
   registration(event: RegistrationEvent): void;
   purgePlan(entries: PurgeEntry[]): void;
   purgeResult(result: PurgeResult): void;
+}
+
+/** All pages of a listing in one, for printers that need the whole (a table's column widths). */
+export async function collectPages(pages: AsyncIterable<InstanceListing>): Promise<InstanceListing> {
+  const all: InstanceListing = { revision: 0, instances: [], malformed: [] };
+  for await (const page of pages) {
+    all.revision = page.revision;
+    all.instances.push(...page.instances);
+    all.malformed.push(...page.malformed);
+  }
+  return all;
 }
 
 export async function printerFor(format: OutputFormat, io: Io): Promise<Printer> {

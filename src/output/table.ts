@@ -6,7 +6,7 @@ import type { InstanceListing, PurgeEntry, PurgeResult, ServiceListing } from '.
 import type { WatchEvent } from '../registry/watch.js';
 import { hostPort } from './addr.js';
 import { message, type Io } from './io.js';
-import { lifecycleMessage, resyncMessage, type Printer, type RegistrationEvent } from './printer.js';
+import { collectPages, lifecycleMessage, resyncMessage, type Printer, type RegistrationEvent } from './printer.js';
 
 const BORDERLESS = {
   top: '', 'top-mid': '', 'top-left': '', 'top-right': '',
@@ -75,6 +75,12 @@ export class TablePrinter implements Printer {
     rows.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
     const head = ['SERVICE', 'ID', 'ADDRESS', ...(withHealth ? ['HEALTH'] : []), 'TAGS', 'METADATA', 'AGE'];
     this.table(head, rows.map(([, r]) => r));
+  }
+
+  async streamInstances(pages: AsyncIterable<InstanceListing>): Promise<MalformedEntry[]> {
+    const all = await collectPages(pages);
+    this.instances(all, true);
+    return all.malformed;
   }
 
   watchEvent(event: WatchEvent): void {

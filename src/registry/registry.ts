@@ -9,7 +9,7 @@ import { isPassing } from './health.js';
 import { matchesFilter, type InstanceFilter } from './instance.js';
 import { DEFAULT_PREFIX, instanceKey, normalizePrefix, serviceKeyPrefix, validateSegment } from './keys.js';
 import { Registration, type RegisterOptions } from './registration.js';
-import { readPrefix } from './snapshot.js';
+import { readPages, readPrefix, type Snapshot } from './snapshot.js';
 import { watchPrefix, type WatchEvent, type WatchOptions } from './watch.js';
 
 export interface RegistryOptions extends ConnectionOptions {
@@ -116,19 +116,25 @@ export class Registry {
 
   /** Every service with its instance count, from one snapshot. */
   async list(): Promise<ServiceListing> {
-    const { revision, instances, malformed } = await this.listInstances();
     const rows = new Map<string, ServiceSummary>();
     const row = (service: string) => {
       let r = rows.get(service);
       if (!r) rows.set(service, (r = { service, instances: 0, healthy: 0, malformed: 0 }));
       return r;
     };
-    for (const i of instances) {
-      const r = row(i.service_name);
-      r.instances++;
-      if (isPassing(i)) r.healthy++;
+    let revision = 0;
+    const malformed: MalformedEntry[] = [];
+    // Counted page by page: only the counts and the malformed entries are kept.
+    for await (const page of this.listInstancePages()) {
+      revision = page.revision;
+      for (const i of page.instances) {
+        const r = row(i.service_name);
+        r.instances++;
+        if (isPassing(i)) r.healthy++;
+      }
+      for (const m of page.malformed) if (m.service) row(m.service).malformed++;
+      malformed.push(...page.malformed);
     }
-    for (const m of malformed) if (m.service) row(m.service).malformed++;
     const services = [...rows.values()].sort((a, b) => (a.service < b.service ? -1 : a.service > b.service ? 1 : 0));
     return { revision, services, malformed };
   }
@@ -136,6 +142,15 @@ export class Registry {
   /** Every instance of every service, from one snapshot. */
   async listInstances(): Promise<InstanceListing> {
     return this.read(this.prefix);
+  }
+
+  /**
+   * Every instance of every service, a page at a time, all pages from one snapshot:
+   * for listings too large to hold at once.
+   */
+  async *listInstancePages(): AsyncGenerator<InstanceListing> {
+    const conn = await this.conn();
+    for await (const page of readPages(conn, this.prefix)) yield this.classifyAll(page);
   }
 
   /**
@@ -279,8 +294,10 @@ export class Registry {
   }
 
   private async read(keyPrefix: string): Promise<InstanceListing> {
-    const conn = await this.conn();
-    const snap = await readPrefix(conn, keyPrefix);
+    return this.classifyAll(await readPrefix(await this.conn(), keyPrefix));
+  }
+
+  private classifyAll(snap: Snapshot): InstanceListing {
     const instances: InstanceRecord[] = [];
     const malformed: MalformedEntry[] = [];
     for (const kv of snap.kvs) {

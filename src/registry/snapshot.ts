@@ -13,27 +13,31 @@ export interface Snapshot {
   kvs: RawKeyValue[];
 }
 
-/** Reads `prefix` at `revision` (default: now). */
-export async function readPrefix(
-  conn: Connection,
-  prefix: string,
-  options: { revision?: number } = {},
-): Promise<Snapshot> {
+/**
+ * Reads `prefix` at `revision` (default: now) one page at a time, every page at the
+ * revision of the first, so a caller can stream a listing of any size.
+ */
+export async function* readPages(conn: Connection, prefix: string, options: { revision?: number } = {}): AsyncGenerator<Snapshot> {
   const rangeEnd = prefixRangeEnd(Buffer.from(prefix));
   let from = Buffer.from(prefix);
   let revision = options.revision ?? 0;
-  const kvs: RawKeyValue[] = [];
   for (;;) {
-    const page = await conn.call('read', (client, o) =>
-      client.kv.range(
-        { key: from, range_end: rangeEnd, limit: PAGE_SIZE, revision },
-        o,
-      ),
-    );
+    const page = await conn.call('read', (client, o) => client.kv.range({ key: from, range_end: rangeEnd, limit: PAGE_SIZE, revision }, o));
     if (revision === 0) revision = Number(page.header.revision);
-    kvs.push(...(page.kvs as RawKeyValue[]));
-    if (!page.more || page.kvs.length === 0) return { revision, kvs };
+    yield { revision, kvs: page.kvs as RawKeyValue[] };
+    if (!page.more || page.kvs.length === 0) return;
     // The next page starts just after the last key read.
     from = Buffer.concat([page.kvs[page.kvs.length - 1].key, Buffer.from([0])]);
   }
+}
+
+/** Reads all of `prefix` at `revision` (default: now). */
+export async function readPrefix(conn: Connection, prefix: string, options: { revision?: number } = {}): Promise<Snapshot> {
+  let revision = 0;
+  const kvs: RawKeyValue[] = [];
+  for await (const page of readPages(conn, prefix, options)) {
+    revision = page.revision;
+    kvs.push(...page.kvs);
+  }
+  return { revision, kvs };
 }

@@ -119,6 +119,30 @@ describe('json printers', () => {
     expect(JSON.parse(c.out())[0]).toMatchObject({ key: '/services/web/broken', malformed: true, problem: 'value is not JSON' });
   });
 
+  it('streamed json is the same text as the whole array, page after page', async () => {
+    const whole = capture();
+    const streamed = capture();
+    const a = record({ key: '/services/web/a', service_id: 'a' });
+    const b = record({ key: '/services/web/b', service_id: 'b' });
+    (await printerFor('json', whole.io)).instances({ revision: 1, instances: [a, b], malformed: [malformed] }, true);
+    async function* pages() {
+      yield { revision: 1, instances: [a], malformed: [] };
+      yield { revision: 1, instances: [b], malformed: [malformed] };
+    }
+    const returned = await (await printerFor('json', streamed.io)).streamInstances(pages());
+    expect(streamed.out()).toBe(whole.out());
+    expect(returned).toEqual([malformed]);
+  });
+
+  it('a streamed json listing of nothing is an empty array', async () => {
+    const c = capture();
+    async function* pages() {
+      yield { revision: 1, instances: [], malformed: [] };
+    }
+    await (await printerFor('json', c.io)).streamInstances(pages());
+    expect(JSON.parse(c.out())).toEqual([]);
+  });
+
   it('ndjson prints one object per line', async () => {
     const c = capture();
     (await printerFor('ndjson', c.io)).services({ revision: 1, malformed: [], services: [{ service: 'a', instances: 1, healthy: 1, malformed: 0 }, { service: 'b', instances: 2, healthy: 2, malformed: 0 }] });
