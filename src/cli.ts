@@ -7,12 +7,11 @@ import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import type { CommandContext, Signal } from './commands/context.js';
 import { processIo } from './output/io.js';
-import { askPassword } from './output/prompt.js';
 import { parseDuration, splitList } from './parse.js';
 import { DEFAULT_ENDPOINT, DEFAULT_TIMEOUT_MS } from './registry/connection.js';
 import { UsageError } from './registry/errors.js';
 import { DEFAULT_PREFIX } from './registry/keys.js';
-import { Registry } from './registry/registry.js';
+import type { Registry } from './registry/registry.js';
 
 interface GlobalOptions {
   endpoints?: string;
@@ -48,10 +47,13 @@ async function context(cmd: Command, proc: Process): Promise<CommandContext> {
     let password = process.env.SVCREG_PASSWORD;
     if (password === undefined) {
       if (!io.stdinIsTTY) throw new UsageError(`no password for user ${g.user}`, 'set SVCREG_PASSWORD');
+      const { askPassword } = await import('./output/prompt.js');
       password = await askPassword(io, `Password for ${g.user}: `);
     }
     auth = { username: g.user, password };
   }
+  // Loaded here, not at the top: `--help` and `--version` need none of the registry.
+  const { Registry } = await import('./registry/registry.js');
   const registry = new Registry({
     endpoints,
     prefix: g.prefix ?? DEFAULT_PREFIX,
