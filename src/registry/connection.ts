@@ -6,6 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import type { Etcd3, IOptions } from 'etcd3';
+import { sleep } from './backoff.js';
 import { AuthError, SvcregError, UnreachableError, UsageError } from './errors.js';
 
 /** etcd's default client URL, as etcdctl assumes it. */
@@ -136,9 +137,8 @@ export class Connection {
    * makes the connection move to the next one (once, however many callers saw it
    * fail); an expired auth token is dropped so the next request authenticates again.
    */
-  failed(client: Etcd3, err: unknown): void {
-    const translated = this.translate(err, '');
-    if (/invalid auth token|auth token is expired/i.test((err as Error)?.message ?? '')) {
+  failed(client: Etcd3, err: unknown, translated = this.translate(err, '')): void {
+    if (isExpiredToken(err)) {
       // etcd3 re-authenticates unary calls by itself, but never streams.
       (client as unknown as { pool: { authenticator: { invalidateMetadata(): void } } }).pool.authenticator.invalidateMetadata();
     }
@@ -161,11 +161,11 @@ export class Connection {
         return await withTimer(fn(client, { deadline: attemptDeadline }), attemptDeadline + 250, () => new UnreachableError(`${what}: no answer from etcd within ${this.timeoutMs} ms`));
       } catch (err) {
         const translated = this.translate(err, what);
-        this.failed(client, err);
+        this.failed(client, err, translated);
         const pause = Math.min(100 * attempt, 500);
-        const retryable = translated instanceof UnreachableError || /invalid auth token/i.test(translated.message);
+        const retryable = translated instanceof UnreachableError || isExpiredToken(err);
         if (!retryable || Date.now() + pause >= deadline || attempt >= 2 * this.endpoints.length + 1) throw translated;
-        await new Promise((r) => setTimeout(r, pause));
+        await sleep(pause);
       }
     }
   }
@@ -206,6 +206,11 @@ export class Connection {
   close(): void {
     for (const c of this.clients) c?.close();
   }
+}
+
+/** An auth token etcd no longer accepts: authenticating again fixes it. */
+function isExpiredToken(err: unknown): boolean {
+  return /invalid auth token|auth token is expired/i.test((err as Error)?.message ?? '');
 }
 
 function firstLine(message: string): string {
