@@ -160,7 +160,7 @@ export class Registry {
   async discover(service: string, filter: InstanceFilter = {}, options: { all?: boolean } = {}): Promise<InstanceListing> {
     validateSegment('service name', service);
     const listing = await this.read(serviceKeyPrefix(this.prefix, service));
-    return { ...listing, instances: listing.instances.filter((i) => matchesFilter(i, filter) && (options.all || isPassing(i))) };
+    return { ...listing, instances: listing.instances.filter((i) => wanted(i, filter, options.all)) };
   }
 
   /**
@@ -187,15 +187,11 @@ export class Registry {
     const conn = await this.conn();
     const keyPrefix = serviceKeyPrefix(this.prefix, service);
     const snap = await readPrefix(conn, keyPrefix);
-    const current = new Map<string, InstanceRecord>();
-    const malformed = new Map<string, MalformedEntry>();
-    for (const kv of snap.kvs) {
-      const entry = classify(this.prefix, kv);
-      if (entry.ok) current.set(entry.record.key, entry.record);
-      else malformed.set(entry.malformed.key, entry.malformed);
-    }
+    const first = this.classifyAll(snap);
+    const current = new Map(first.instances.map((i) => [i.key, i]));
+    const malformed = new Map(first.malformed.map((m) => [m.key, m]));
     let revision = snap.revision;
-    const matching = () => [...current.values()].filter((i) => matchesFilter(i, options.filter) && (options.all || isPassing(i)));
+    const matching = () => [...current.values()].filter((i) => wanted(i, options.filter, options.all));
     const result = () => ({ revision, instances: matching(), malformed: [...malformed.values()] });
     if (matching().length >= min || stop.signal.aborted) return result();
 
@@ -307,4 +303,9 @@ export class Registry {
     }
     return { revision: snap.revision, instances, malformed };
   }
+}
+
+/** What discover and waitFor return: instances matching the filter and, unless `all`, passing. */
+function wanted(instance: InstanceRecord, filter: InstanceFilter = {}, all = false): boolean {
+  return matchesFilter(instance, filter) && (all || isPassing(instance));
 }
