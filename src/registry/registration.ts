@@ -77,6 +77,7 @@ export class Registration extends EventEmitter {
   private writes: Promise<void> = Promise.resolve();
   private readonly stopChecks = new AbortController();
   private deregistering: Promise<void> | undefined;
+  private readonly keyBytes: Buffer;
 
   private constructor(
     private readonly conn: Connection,
@@ -87,6 +88,7 @@ export class Registration extends EventEmitter {
     private readonly onLost: 'reregister' | 'fail',
   ) {
     super();
+    this.keyBytes = Buffer.from(key);
   }
 
   /** @internal Grants the lease and writes the key; resolves once the key is written. */
@@ -152,17 +154,10 @@ export class Registration extends EventEmitter {
   private async writeHealth(status: Health['status'], output: string): Promise<void> {
     const health: Health = { status, output, checked_at: Date.now() / 1000 };
     this.instance.health = health;
-    const key = Buffer.from(this.key);
     const lease = this.leaseId;
     // If the key is not ours now, a re-registration will write the new health with it.
     const res = await this.conn.call('write health', (c, o) =>
-      c.kv.txn(
-        {
-          compare: [{ key, target: 'Lease', result: 'Equal', lease }],
-          success: [{ request_put: { key, value: Buffer.from(encodeInstance(this.instance)), lease } }],
-        },
-        o,
-      ),
+      c.kv.txn({ compare: [{ key: this.keyBytes, target: 'Lease', result: 'Equal', lease }], success: [this.putRequest(lease)] }, o),
     );
     if (res.succeeded) this.emit('health', health);
   }
@@ -210,8 +205,8 @@ export class Registration extends EventEmitter {
 
   /** Writes the key bound to `lease`, if it is absent or held by `staleLease` (or `replace`). */
   private async claim(lease: string, ttl: number, staleLease: string | undefined): Promise<void> {
-    const key = Buffer.from(this.key);
-    const put = { request_put: { key, value: Buffer.from(encodeInstance(this.instance)), lease } };
+    const key = this.keyBytes;
+    const put = this.putRequest(lease);
     for (let attempt = 0; attempt < 5; attempt++) {
       const created = await this.conn.call('register', (c, o) =>
         c.kv.txn(
@@ -278,7 +273,7 @@ export class Registration extends EventEmitter {
             continue;
           }
           if (holder !== this.leaseId && !this.granted.has(holder!)) {
-            this.emit('failed', new RegistrationLostError(`registration lost: ${this.key} is now held by another registrant`, 'pass --replace to take it over'));
+            this.emit('failed', this.takenOver());
             return;
           }
           renewedAt = sentAt;
@@ -287,7 +282,7 @@ export class Registration extends EventEmitter {
       } catch (err) {
         if (signal.aborted) return;
         if (err instanceof AlreadyRegisteredError) {
-          this.emit('failed', new RegistrationLostError(`registration lost: ${this.key} is now held by another registrant`, 'pass --replace to take it over'));
+          this.emit('failed', this.takenOver());
           return;
         }
         failures++;
@@ -300,6 +295,15 @@ export class Registration extends EventEmitter {
     }
   }
 
+  private takenOver(): RegistrationLostError {
+    return new RegistrationLostError(`registration lost: ${this.key} is now held by another registrant`, 'pass --replace to take it over');
+  }
+
+  /** The stored value, as of now (health included), bound to `lease`. */
+  private putRequest(lease: string) {
+    return { request_put: { key: this.keyBytes, value: Buffer.from(encodeInstance(this.instance)), lease } };
+  }
+
   /** Reports a lost lease; returns true when the registration gives up (`onLost: 'fail'`). */
   private lose(reason: string): boolean {
     this.emit('lost', { key: this.key, lease: this.lease, reason });
@@ -310,7 +314,7 @@ export class Registration extends EventEmitter {
 
   /** The lease our key is bound to now, or null when the key is gone (purged, say). */
   private async keyHolder(): Promise<string | null> {
-    const res = await this.conn.call('check key', (c, o) => c.kv.range({ key: Buffer.from(this.key), keys_only: true }, o));
+    const res = await this.conn.call('check key', (c, o) => c.kv.range({ key: this.keyBytes, keys_only: true }, o));
     return res.kvs.length > 0 ? res.kvs[0].lease : null;
   }
 
