@@ -2,7 +2,8 @@
 import { parseDuration, parseInteger, parseMeta, parseOutput, parseTags } from '../parse.js';
 import { printerFor } from '../output/printer.js';
 import { startSpinner } from '../output/spinner.js';
-import { message, throttle, warnMalformed } from '../output/io.js';
+import { connectionStatusMessage, throttledMessages, warnMalformed } from '../output/io.js';
+import type { WatchStatus } from '../registry/watch.js';
 import { NotFoundError, UsageError } from '../registry/errors.js';
 import { validateSegment } from '../registry/keys.js';
 import type { InstanceListing } from '../registry/registry.js';
@@ -40,9 +41,8 @@ export async function discover(ctx: CommandContext, service: string, options: Di
       stop.abort();
     });
     const spinner = await startSpinner(ctx.io, `waiting for ${min} instance${min === 1 ? '' : 's'} of ${service}`);
-    const onStatus = throttle(5000, (s: { state: string; error?: string }) =>
-      message(ctx.io, s.state === 'disconnected' ? `lost the connection to etcd (${s.error}); retrying` : 'reconnected to etcd'),
-    );
+    const say = throttledMessages(ctx.io, 5000);
+    const onStatus = (s: WatchStatus) => say(connectionStatusMessage(s));
     try {
       listing = await ctx.registry.waitFor(service, { filter, all: options.all, min, timeoutMs: waitTimeoutMs, signal: stop.signal, onStatus });
     } finally {

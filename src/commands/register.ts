@@ -5,7 +5,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { constants, hostname, networkInterfaces } from 'node:os';
 import { parseDuration, parseInteger, parseMeta, parseOutput, parsePort, parseTags } from '../parse.js';
-import { message, throttle, warn } from '../output/io.js';
+import { message, throttledMessages, warn } from '../output/io.js';
 import { printerFor, type RegistrationEvent } from '../output/printer.js';
 import { RegistrationLostError, UsageError } from '../registry/errors.js';
 import { segmentProblem, validateSegment } from '../registry/keys.js';
@@ -102,9 +102,8 @@ export async function register(ctx: CommandContext, service: string, options: Re
     registered('registered', registration.info());
     registration.on('reregistered', (info: RegisteredInfo) => registered('reregistered', info));
     registration.on('lost', (e: { key: string; lease: string; reason: string }) => report({ event: 'lost', ...e }));
-    registration.on('retrying', throttle(10_000, (e: { error: Error }, suppressed: number) => {
-      message(ctx.io, `keepalive failed (${e.error.message}); retrying${suppressed ? ` (${suppressed} similar messages suppressed)` : ''}`);
-    }));
+    const say = throttledMessages(ctx.io, 10_000);
+    registration.on('retrying', (e: { error: Error }) => say(`keepalive failed (${e.error.message}); retrying`));
     registration.on('health', (h: Health) => report({ event: 'health', key: registration.key, ...h }));
     const failed = new Promise<RegistrationLostError>((resolve) => registration.on('failed', resolve));
 

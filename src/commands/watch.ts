@@ -1,6 +1,6 @@
 /** `svcreg watch [service]`: stream PUT/DELETE events until Ctrl-C or `--count` events. */
 import { parseInteger, parseOutput } from '../parse.js';
-import { message, throttle } from '../output/io.js';
+import { connectionStatusMessage, throttledMessages } from '../output/io.js';
 import { printerFor } from '../output/printer.js';
 import type { WatchStatus } from '../registry/watch.js';
 import type { CommandContext } from './context.js';
@@ -19,15 +19,8 @@ export async function watch(ctx: CommandContext, service: string | undefined, op
 
   const stop = new AbortController();
   const removeSignal = ctx.onSignal(() => stop.abort());
-  const onStatus = throttle(5000, (s: WatchStatus, suppressed: number) => {
-    const more = suppressed > 0 ? ` (${suppressed} similar messages suppressed)` : '';
-    message(
-      ctx.io,
-      s.state === 'disconnected'
-        ? `watch: lost the connection to etcd (${s.error}); retrying in ${s.retryInMs} ms${more}`
-        : `watch: reconnected to etcd; no events were missed${more}`,
-    );
-  });
+  const say = throttledMessages(ctx.io, 5000);
+  const onStatus = (s: WatchStatus) => say(`watch: ${connectionStatusMessage(s)}`);
   let seen = 0;
   try {
     for await (const event of ctx.registry.watch(service, { startRevision, signal: stop.signal, onStatus })) {

@@ -3,6 +3,7 @@
  * to stderr. Colour only on a TTY, never with NO_COLOR or --no-color.
  */
 import type { MalformedEntry } from '../registry/entry.js';
+import type { WatchStatus } from '../registry/watch.js';
 
 export interface Io {
   stdout: NodeJS.WritableStream;
@@ -44,6 +45,20 @@ export function warnMalformed(io: Io, malformed: MalformedEntry[], prefix: strin
   for (const m of malformed.slice(0, 5)) warn(io, `malformed entry ${m.key}: ${m.problem}`);
   const more = malformed.length > 5 ? ` (${malformed.length - 5} more not shown)` : '';
   warn(io, `${malformed.length} malformed entr${malformed.length === 1 ? 'y' : 'ies'} under ${prefix}${more}; \`svcreg purge --all --malformed\` removes them`);
+}
+
+/** One stderr line per `intervalMs` at most, saying how many it held back: for outages. */
+export function throttledMessages(io: Io, intervalMs: number): (text: string) => void {
+  return throttle(intervalMs, (text: string, suppressed: number) => {
+    message(io, `${text}${suppressed > 0 ? ` (${suppressed} similar messages suppressed)` : ''}`);
+  });
+}
+
+/** A watch's connection state, said plainly. */
+export function connectionStatusMessage(status: WatchStatus): string {
+  return status.state === 'disconnected'
+    ? `lost the connection to etcd (${status.error}); retrying in ${status.retryInMs} ms`
+    : 'reconnected to etcd; no events were missed';
 }
 
 /** Calls `fn` at most once per `intervalMs`, counting what it swallowed. */

@@ -111,6 +111,8 @@ export async function* watchPrefix(
   options: WatchOptions = {},
 ): AsyncGenerator<WatchEvent> {
   const { signal, onStatus } = options;
+  const key = Buffer.from(keyPrefix);
+  const rangeEnd = prefixRangeEnd(key);
   // The state as of `next - 1`, kept so a resync after compaction can emit the difference.
   const state = new Map<string, RawKeyValue>();
   let next: number;
@@ -120,7 +122,7 @@ export async function* watchPrefix(
   } else if (options.startRevision !== undefined && options.startRevision <= 1) {
     // Nothing precedes revision 1; still ask etcd once, so an unreachable etcd fails
     // within the timeout here instead of entering the reconnect loop.
-    await conn.call('watch', (client, o) => client.kv.range({ key: Buffer.from(keyPrefix), range_end: prefixRangeEnd(Buffer.from(keyPrefix)), count_only: true }, o));
+    await conn.call('watch', (client, o) => client.kv.range({ key, range_end: rangeEnd, count_only: true }, o));
     next = 1;
   } else {
     const at = options.startRevision === undefined ? undefined : options.startRevision - 1;
@@ -140,7 +142,6 @@ export async function* watchPrefix(
     next = snap.revision + 1;
   }
 
-  const rangeEnd = prefixRangeEnd(Buffer.from(keyPrefix));
   let failures = 0;
   while (!signal?.aborted) {
     const queue = new AsyncQueue<StreamItem>();
@@ -158,7 +159,7 @@ export async function* watchPrefix(
       stream.on('error', (error: Error) => queue.push({ error }));
       stream.on('end', () => queue.push({ end: true }));
       stream.write({
-        create_request: { key: Buffer.from(keyPrefix), range_end: rangeEnd, start_revision: next, prev_kv: true, progress_notify: true },
+        create_request: { key, range_end: rangeEnd, start_revision: next, prev_kv: true, progress_notify: true },
       });
       for (;;) {
         const item = await queue.shift();
@@ -188,11 +189,11 @@ export async function* watchPrefix(
         for (const ev of response.events ?? []) {
           const revision = Number(ev.kv.mod_revision);
           if (revision < first) continue; // already delivered before a reconnect
-          const key = ev.kv.key.toString();
+          const changed = ev.kv.key.toString();
           const type = ev.type === 'Delete' ? 'DELETE' : 'PUT';
-          yield changeEvent(registryPrefix, type, ev.kv, ev.prev_kv ?? state.get(key));
-          if (type === 'DELETE') state.delete(key);
-          else state.set(key, ev.kv);
+          yield changeEvent(registryPrefix, type, ev.kv, ev.prev_kv ?? state.get(changed));
+          if (type === 'DELETE') state.delete(changed);
+          else state.set(changed, ev.kv);
           next = Math.max(next, revision + 1);
           if (signal?.aborted) return;
         }
