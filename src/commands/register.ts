@@ -12,7 +12,7 @@ import { segmentProblem, validateSegment } from '../registry/keys.js';
 import type { RegisteredInfo } from '../registry/registration.js';
 import { DEFAULT_TTL_SECONDS } from '../registry/registration.js';
 import type { Health, HealthCheckOptions } from '../registry/health.js';
-import { sleep } from '../registry/backoff.js';
+import { sleep } from '../registry/timers.js';
 import type { CommandContext, Signal } from './context.js';
 
 export interface RegisterCommandOptions {

@@ -43,18 +43,17 @@ export class JsonPrinter implements Printer {
     let first = true;
     for await (const page of pages) {
       malformed.push(...page.malformed);
+      const items = withMalformedByKey(page);
+      if (items.length === 0) continue;
       // One write per page: a write per element costs a system call each.
-      let chunk = '';
-      for (const item of withMalformedByKey(page)) {
-        if (this.lines) {
-          chunk += `${JSON.stringify(item)}\n`;
-        } else {
-          // The same text JSON.stringify(array, null, 2) would give, one element at a time.
-          chunk += `${first ? '[\n' : ',\n'}  ${JSON.stringify(item, null, 2).replace(/\n/g, '\n  ')}`;
-          first = false;
-        }
+      if (this.lines) {
+        this.io.stdout.write(items.map((item) => `${JSON.stringify(item)}\n`).join(''));
+      } else {
+        // The same text JSON.stringify(all, null, 2) would give: each page's array without its brackets.
+        const text = JSON.stringify(items, null, 2);
+        this.io.stdout.write(`${first ? '[\n' : ',\n'}${text.slice(2, -2)}`);
+        first = false;
       }
-      if (chunk) this.io.stdout.write(chunk);
     }
     if (!this.lines) this.io.stdout.write(first ? '[]\n' : '\n]\n');
     return malformed;

@@ -4,6 +4,7 @@
  */
 import { decodeInstance, type Instance } from './instance.js';
 import { parseKey } from './keys.js';
+import type { RawKeyValue } from './transport.js';
 
 /** A decoded instance as listed: the stored fields at top level, plus where it lives. */
 export type InstanceRecord = Instance & {
@@ -30,15 +31,6 @@ export interface MalformedEntry {
 
 export type Entry = { ok: true; record: InstanceRecord } | { ok: false; malformed: MalformedEntry };
 
-/** The fields of etcd's KeyValue that svcreg reads (etcd3 gives int64 as strings). */
-export interface RawKeyValue {
-  key: Buffer;
-  value: Buffer;
-  lease: string;
-  create_revision: string;
-  mod_revision: string;
-}
-
 export function leaseHex(lease: string | undefined): string | null {
   return lease && lease !== '0' ? BigInt(lease).toString(16) : null;
 }
@@ -53,7 +45,7 @@ export function classify(prefix: string, kv: RawKeyValue): Entry {
   };
   const parsed = parseKey(prefix, key);
   const decoded = parsed.ok ? decodeInstance(kv.value, parsed) : undefined;
-  if (decoded?.ok) return { ok: true, record: { ...decoded.instance, ...where } };
+  if (decoded?.ok) return { ok: true, record: Object.assign(decoded.instance, where) };
   const raw = kv.value.toString();
   return {
     ok: false,

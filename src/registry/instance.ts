@@ -39,7 +39,7 @@ export function decodeInstance(raw: Buffer | string, expected?: { service: strin
     return { ok: false, problem: 'value is not JSON' };
   }
   if (!isPlainObject(value)) return { ok: false, problem: 'value is not a JSON object' };
-  const v = { ...value };
+  const v = value; // freshly parsed: ours to complete
   v.tags ??= [];
   v.metadata ??= {};
   if (typeof v.service_id !== 'string' || v.service_id === '') return { ok: false, problem: 'service_id is missing or not a string' };

@@ -5,12 +5,12 @@
  * lost lease and only notices the loss after 2×TTL, so this drives the Lease RPCs.
  */
 import { EventEmitter } from 'node:events';
-import { backoffMs, sleep } from './backoff.js';
-import { withTimer, type Connection } from './connection.js';
-import { leaseHex, type RawKeyValue } from './entry.js';
+import type { Connection } from './connection.js';
+import { leaseHex } from './entry.js';
 import { AlreadyRegisteredError, RegistrationLostError, UnreachableError } from './errors.js';
 import { DEFAULT_CHECK_FAILURES, DEFAULT_CHECK_INTERVAL_MS, hasChecks, runChecks, type Health, type HealthCheckOptions } from './health.js';
 import { encodeInstance, type Instance } from './instance.js';
+import { backoffMs, sleep } from './timers.js';
 
 /** What to register. `ttl` is in seconds (default 30). */
 export interface RegisterOptions {
@@ -156,8 +156,8 @@ export class Registration extends EventEmitter {
     this.instance.health = health;
     const lease = this.leaseId;
     // If the key is not ours now, a re-registration will write the new health with it.
-    const res = await this.conn.call('write health', (c, o) =>
-      c.kv.txn({ compare: [{ key: this.keyBytes, target: 'Lease', result: 'Equal', lease }], success: [this.putRequest(lease)] }, o),
+    const res = await this.conn.call('write health', (t, deadline) =>
+      t.txn({ compare: [{ key: this.keyBytes, target: 'Lease', lease }], success: [this.putRequest(lease)] }, deadline),
     );
     if (res.succeeded) this.emit('health', health);
   }
@@ -175,7 +175,7 @@ export class Registration extends EventEmitter {
       this.stopChecks.abort();
       await this.loop;
       try {
-        await this.conn.call('revoke lease', (c, o) => c.leaseClient.leaseRevoke({ ID: this.leaseId }, o));
+        await this.conn.call('revoke lease', (t, deadline) => t.leaseRevoke(this.leaseId, deadline));
       } catch (err) {
         // A lease that is already gone has removed its key: that is what we wanted.
         if (!/lease not found/i.test((err as Error).message)) throw err;
@@ -191,14 +191,14 @@ export class Registration extends EventEmitter {
    * `replace` is set.
    */
   private async acquire(staleLease: string | undefined): Promise<void> {
-    const grant = await this.conn.call('grant lease', (c, o) => c.leaseClient.leaseGrant({ TTL: this.requestedTtl }, o));
-    this.granted.add(grant.ID);
+    const grant = await this.conn.call('grant lease', (t, deadline) => t.leaseGrant(this.requestedTtl, deadline));
+    this.granted.add(grant.id);
     try {
-      await this.claim(grant.ID, Number(grant.TTL), staleLease);
+      await this.claim(grant.id, grant.ttl, staleLease);
     } catch (err) {
       // A write whose answer was lost may still have committed: revoking the lease
       // removes such a key, instead of leaving one no registrant owns.
-      await this.revoke(grant.ID);
+      await this.revoke(grant.id);
       throw err;
     }
   }
@@ -208,23 +208,16 @@ export class Registration extends EventEmitter {
     const key = this.keyBytes;
     const put = this.putRequest(lease);
     for (let attempt = 0; attempt < 5; attempt++) {
-      const created = await this.conn.call('register', (c, o) =>
-        c.kv.txn(
-          {
-            compare: [{ key, target: 'Create', result: 'Equal', create_revision: 0 }],
-            success: [put],
-            failure: [{ request_range: { key } }],
-          },
-          o,
-        ),
+      const created = await this.conn.call('register', (t, deadline) =>
+        t.txn({ compare: [{ key, target: 'Create', create_revision: 0 }], success: [put], failure: [{ request_range: { key } }] }, deadline),
       );
       if (created.succeeded) return this.adopt(lease, ttl, staleLease);
-      const existing = created.responses[0].response_range.kvs[0] as RawKeyValue | undefined;
+      const existing = created.ranges[0][0];
       if (!existing) continue; // deleted in between: try the create again
       if (existing.lease === lease) return this.adopt(lease, ttl, staleLease); // our own write, retried
       if (!this.replace && existing.lease !== staleLease && !this.granted.has(existing.lease)) throw new AlreadyRegisteredError(this.key);
-      const taken = await this.conn.call('register', (c, o) =>
-        c.kv.txn({ compare: [{ key, target: 'Mod', result: 'Equal', mod_revision: existing.mod_revision }], success: [put] }, o),
+      const taken = await this.conn.call('register', (t, deadline) =>
+        t.txn({ compare: [{ key, target: 'Mod', mod_revision: existing.mod_revision }], success: [put] }, deadline),
       );
       if (taken.succeeded) return this.adopt(lease, ttl, staleLease);
     }
@@ -239,7 +232,7 @@ export class Registration extends EventEmitter {
 
   private async revoke(lease: string): Promise<void> {
     try {
-      await this.conn.call('revoke lease', (c, o) => c.leaseClient.leaseRevoke({ ID: lease }, o));
+      await this.conn.call('revoke lease', (t, deadline) => t.leaseRevoke(lease, deadline));
       this.granted.delete(lease);
     } catch {
       // Best effort: an unrevoked lease expires by itself within its TTL.
@@ -264,7 +257,9 @@ export class Registration extends EventEmitter {
           this.emit('reregistered', this.info());
         } else {
           const sentAt = Date.now();
-          const ttlLeft = await this.renewOnce(Math.min(this.conn.timeoutMs, Math.max(500, interval)));
+          const lease = this.leaseId;
+          const renewTimeoutMs = Math.min(this.conn.timeoutMs, Math.max(500, interval));
+          const ttlLeft = await this.conn.call('keepalive', (t, deadline) => t.leaseKeepAlive(lease, deadline), renewTimeoutMs);
           const holder = ttlLeft > 0 ? await this.keyHolder() : undefined;
           if (ttlLeft <= 0 || holder === null) {
             lost = true;
@@ -314,32 +309,7 @@ export class Registration extends EventEmitter {
 
   /** The lease our key is bound to now, or null when the key is gone (purged, say). */
   private async keyHolder(): Promise<string | null> {
-    const res = await this.conn.call('check key', (c, o) => c.kv.range({ key: this.keyBytes, keys_only: true }, o));
+    const res = await this.conn.call('check key', (t, deadline) => t.range({ key: this.keyBytes, keys_only: true }, deadline));
     return res.kvs.length > 0 ? res.kvs[0].lease : null;
-  }
-
-  /** Sends one LeaseKeepAlive and returns the TTL etcd answers with (0: the lease is gone). */
-  private async renewOnce(timeoutMs: number): Promise<number> {
-    const client = this.conn.client;
-    let stream: Awaited<ReturnType<typeof client.leaseClient.leaseKeepAlive>> | undefined;
-    try {
-      stream = await withTimer(client.leaseClient.leaseKeepAlive(), Date.now() + timeoutMs, () => new UnreachableError('keepalive: no connection'));
-      const s = stream;
-      const answer = new Promise<number>((resolve, reject) => {
-        s.on('data', (res: { TTL: string }) => resolve(Number(res.TTL)));
-        s.on('error', reject);
-        s.on('end', () => reject(new UnreachableError('keepalive: stream ended')));
-      });
-      s.write({ ID: this.leaseId });
-      const ttl = await withTimer(answer, Date.now() + timeoutMs, () => new UnreachableError(`keepalive: no answer within ${timeoutMs} ms`));
-      // Half-close, and let etcd end the stream: cancelling it would count as a failure
-      // in etcd3 and tear down the connection on every renewal.
-      s.end();
-      return ttl;
-    } catch (err) {
-      stream?.cancel();
-      this.conn.failed(client, err);
-      throw err;
-    }
   }
 }

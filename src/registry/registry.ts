@@ -269,14 +269,8 @@ export class Registry {
     for (const entry of entries) {
       if (!entry.key.startsWith(this.prefix)) throw new UsageError(`refusing to delete ${entry.key}: outside ${this.prefix}`);
       const key = Buffer.from(entry.key);
-      const res = await conn.call('delete', (client, o) =>
-        client.kv.txn(
-          {
-            compare: [{ key, target: 'Mod', result: 'Equal', mod_revision: entry.mod_revision }],
-            success: [{ request_delete_range: { key } }],
-          },
-          o,
-        ),
+      const res = await conn.call('delete', (t, deadline) =>
+        t.txn({ compare: [{ key, target: 'Mod', mod_revision: entry.mod_revision }], success: [{ request_delete_range: { key } }] }, deadline),
       );
       (res.succeeded ? result.deleted : result.skipped).push(entry);
     }

@@ -3,8 +3,8 @@
  * the revision of the first page, so a long listing never mixes two states.
  */
 import type { Connection } from './connection.js';
-import type { RawKeyValue } from './entry.js';
 import { prefixRangeEnd } from './keys.js';
+import type { RawKeyValue } from './transport.js';
 
 export const PAGE_SIZE = 2000;
 
@@ -19,15 +19,18 @@ export interface Snapshot {
  */
 export async function* readPages(conn: Connection, prefix: string, options: { revision?: number } = {}): AsyncGenerator<Snapshot> {
   const rangeEnd = prefixRangeEnd(Buffer.from(prefix));
-  let from = Buffer.from(prefix);
-  let revision = options.revision ?? 0;
+  const read = (from: Buffer, revision: number) =>
+    conn.call('read', (t, deadline) => t.range({ key: from, range_end: rangeEnd, limit: PAGE_SIZE, revision }, deadline));
+  let page = await read(Buffer.from(prefix), options.revision ?? 0);
+  const revision = options.revision || Number(page.revision);
   for (;;) {
-    const page = await conn.call('read', (client, o) => client.kv.range({ key: from, range_end: rangeEnd, limit: PAGE_SIZE, revision }, o));
-    if (revision === 0) revision = Number(page.header.revision);
-    yield { revision, kvs: page.kvs as RawKeyValue[] };
-    if (!page.more || page.kvs.length === 0) return;
-    // The next page starts just after the last key read.
-    from = Buffer.concat([page.kvs[page.kvs.length - 1].key, Buffer.from([0])]);
+    const last = page.kvs.at(-1);
+    // The next page starts just after the last key read; etcd prepares it while the caller handles this one.
+    const next = page.more && last ? read(Buffer.concat([last.key, Buffer.from([0])]), revision) : undefined;
+    next?.catch(() => undefined); // awaited below, unless the caller stops early
+    yield { revision, kvs: page.kvs };
+    if (!next) return;
+    page = await next;
   }
 }
 

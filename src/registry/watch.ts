@@ -5,13 +5,15 @@
  * next one, drops anything already delivered, and after a compaction re-reads the
  * prefix and emits the difference.
  */
-import { backoffMs, sleep } from './backoff.js';
+import type { Etcd3 } from 'etcd3';
 import type { Connection } from './connection.js';
-import { classify, type InstanceRecord, type RawKeyValue } from './entry.js';
+import { classify, type InstanceRecord } from './entry.js';
 import { AuthError, UnreachableError, UsageError } from './errors.js';
 import type { Instance } from './instance.js';
 import { prefixRangeEnd } from './keys.js';
 import { readPrefix, type Snapshot } from './snapshot.js';
+import { backoffMs, sleep } from './timers.js';
+import type { RawKeyValue } from './transport.js';
 
 /** One change to one key. */
 export interface ChangeEvent {
@@ -122,7 +124,7 @@ export async function* watchPrefix(
   } else if (options.startRevision !== undefined && options.startRevision <= 1) {
     // Nothing precedes revision 1; still ask etcd once, so an unreachable etcd fails
     // within the timeout here instead of entering the reconnect loop.
-    await conn.call('watch', (client, o) => client.kv.range({ key, range_end: rangeEnd, count_only: true }, o));
+    await conn.call('watch', (t, deadline) => t.range({ key, range_end: rangeEnd, count_only: true }, deadline));
     next = 1;
   } else {
     const at = options.startRevision === undefined ? undefined : options.startRevision - 1;
@@ -147,13 +149,15 @@ export async function* watchPrefix(
     const queue = new AsyncQueue<StreamItem>();
     const onAbort = () => queue.push({ end: true });
     signal?.addEventListener('abort', onAbort, { once: true });
-    const client = conn.client;
-    let stream: Awaited<ReturnType<typeof client.watchClient.watch>> | undefined;
+    let endpoint: number | undefined;
+    let stream: Awaited<ReturnType<Etcd3['watchClient']['watch']>> | undefined;
     let compacted = 0;
     let failure: Error | undefined;
     // A member that is frozen or blackholed accepts the stream and never answers.
     const notCreated = setTimeout(() => queue.push({ error: new UnreachableError(`no answer from etcd within ${conn.timeoutMs} ms`) }), conn.timeoutMs);
     try {
+      const { client, endpoint: current } = await conn.streamClient();
+      endpoint = current;
       stream = await client.watchClient.watch();
       stream.on('data', (response: WatchResponse) => queue.push({ response }));
       stream.on('error', (error: Error) => queue.push({ error }));
@@ -216,7 +220,7 @@ export async function* watchPrefix(
         failure = err as Error; // state and next are unchanged: the next attempt resyncs again
       }
     }
-    if (failure) conn.failed(client, failure);
+    if (failure && endpoint !== undefined) conn.failed(endpoint, failure);
     const pause = backoffMs(failures++);
     onStatus?.({ state: 'disconnected', error: failure?.message, retryInMs: pause });
     await sleep(pause, signal);

@@ -62,3 +62,11 @@ it('a CA that did not sign the server certificate fails, naming the TLS problem'
     rmSync(other.dir, { recursive: true, force: true });
   }
 });
+
+it('plain http:// to a TLS endpoint fails within the timeout, pointing at https://', async () => {
+  const r = await runCli(['--endpoints', etcd.endpoints.replace('https:', 'http:'), '--timeout', '2s', 'list']);
+  expect(r.code).toBe(3);
+  expect(r.ms).toBeLessThan(10_000);
+  expect(r.stderr.trim().split('\n'), r.stderr).toHaveLength(1);
+  expect(r.stderr).toMatch(/closed the connection without answering; if it serves TLS, use https:\/\/ with --cacert/);
+});

@@ -1,4 +1,4 @@
-/** Retry pacing shared by the watch stream and the lease keepalive. */
+/** Retry pacing and deadlines shared by the transports, the watch stream and the lease keepalive. */
 
 const BACKOFF_MIN_MS = 200;
 const BACKOFF_MAX_MS = 5000;
@@ -21,4 +21,13 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
     const timer = setTimeout(done, ms);
     signal?.addEventListener('abort', done, { once: true });
   });
+}
+
+/** Rejects with `onTimeout()` if `promise` has not settled by the `at` timestamp. */
+export function withTimer<T>(promise: Promise<T>, at: number, onTimeout: () => Error): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(onTimeout()), Math.max(0, at - Date.now()));
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }

@@ -1,0 +1,68 @@
+/**
+ * The few etcd requests svcreg makes, as one interface with two implementations:
+ * etcd's JSON gateway over Node's http (gateway.ts: no gRPC to load, so one-shot
+ * commands start fast and a registrant stays small) and etcd3's gRPC client
+ * (grpc.ts: for endpoints without the gateway, and for watch streams).
+ * Shapes follow etcd's protobuf messages, with int64 as decimal strings as etcd3 gives them.
+ */
+
+/** The fields of etcd's KeyValue that svcreg reads. */
+export interface RawKeyValue {
+  key: Buffer;
+  value: Buffer;
+  lease: string;
+  create_revision: string;
+  mod_revision: string;
+}
+
+export interface RangeRequest {
+  key: Buffer;
+  range_end?: Buffer;
+  limit?: number;
+  /** 0 or absent: the latest revision. */
+  revision?: number;
+  keys_only?: boolean;
+  count_only?: boolean;
+}
+
+export interface RangeResponse {
+  revision: string;
+  kvs: RawKeyValue[];
+  more: boolean;
+  count: string;
+}
+
+/** One compare of a transaction: `target` names which field of the key is compared. */
+export type Compare =
+  | { key: Buffer; target: 'Create'; create_revision: number }
+  | { key: Buffer; target: 'Mod'; mod_revision: string | number }
+  | { key: Buffer; target: 'Lease'; lease: string };
+
+export type RequestOp =
+  | { request_put: { key: Buffer; value: Buffer; lease?: string } }
+  | { request_range: RangeRequest }
+  | { request_delete_range: { key: Buffer } };
+
+/** A transaction whose compares all test for equality. */
+export interface TxnRequest {
+  compare: Compare[];
+  success: RequestOp[];
+  failure?: RequestOp[];
+}
+
+export interface TxnResponse {
+  succeeded: boolean;
+  /** The kvs of each range request in the branch taken, in order. */
+  ranges: RawKeyValue[][];
+}
+
+/** The requests of one endpoint. Each call rejects by `deadline` (ms since the epoch). */
+export interface Transport {
+  range(request: RangeRequest, deadline: number): Promise<RangeResponse>;
+  txn(request: TxnRequest, deadline: number): Promise<TxnResponse>;
+  leaseGrant(ttl: number, deadline: number): Promise<{ id: string; ttl: number }>;
+  leaseRevoke(id: string, deadline: number): Promise<void>;
+  /** Renews the lease once; returns the TTL etcd grants (0: the lease is gone). */
+  leaseKeepAlive(id: string, deadline: number): Promise<number>;
+  close(): void;
+}
