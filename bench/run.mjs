@@ -57,6 +57,11 @@ async function seed(client, prefix, count, services) {
   }
 }
 
+/** CPU time of a process so far, in clock ticks (1/100 s). */
+const cpuTicks = (pid) => execFileSync('cat', [`/proc/${pid}/stat`]).toString().split(' ').slice(13, 15).reduce((a, b) => a + Number(b), 0);
+/** Resident memory of a process now, in MB. */
+const rssMb = (pid) => Number(/VmRSS:\s+(\d+)/.exec(execFileSync('cat', [`/proc/${pid}/status`]).toString())[1]) / 1024;
+
 /** Put-to-printed latency of a watching process: ms from each put to its line on stdout. */
 async function watchLatency(client, cmd, args, env, key, count = 200) {
   const child = spawn(cmd, args, { env, stdio: ['ignore', 'pipe', 'ignore'] });
@@ -146,13 +151,31 @@ async function main() {
     log('an idle registrant for 10 s');
     const idle = spawn('node', [SVCREG, 'register', 'idle', '--address', '127.0.0.1', '--port', '1', '--ttl', '3'], { env, stdio: ['ignore', 'pipe', 'ignore'] });
     await new Promise((r) => idle.stdout.once('data', r));
-    const cpu = () => execFileSync('cat', [`/proc/${idle.pid}/stat`]).toString().split(' ').slice(13, 15).reduce((a, b) => a + Number(b), 0);
-    const cpu0 = cpu();
+    const cpu0 = cpuTicks(idle.pid);
     await sleep(10_000);
-    const ticks = cpu() - cpu0;
-    const rss = Number(/VmRSS:\s+(\d+)/.exec(execFileSync('cat', [`/proc/${idle.pid}/status`]).toString())[1]) / 1024;
+    const ticks = cpuTicks(idle.pid) - cpu0;
+    const rss = rssMb(idle.pid);
     idle.kill('SIGINT');
     results.targets.push({ name: 'idle registrant RSS (MB), CPU over 10 s', measured_mb: Number(rss.toFixed(1)), cpu_percent: ticks, goal_mb: 60, met: rss <= 60 });
+
+    log('1,000 registrations in one library process, TTL 6 s, for 10 s');
+    const many = spawn('node', [join(root, 'bench', 'many-registrations.mjs'), '1000', '6'], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+    const manyOut = [];
+    many.stdout.on('data', (d) => manyOut.push(String(d)));
+    while (!manyOut.join('').includes('ready')) await sleep(50);
+    const manyCpu0 = cpuTicks(many.pid);
+    await sleep(10_000);
+    const manyTicks = cpuTicks(many.pid) - manyCpu0;
+    const manyRss = rssMb(many.pid);
+    const sockets = execFileSync('ls', ['-l', `/proc/${many.pid}/fd`]).toString().split('\n').filter((l) => l.includes('socket:')).length;
+    many.kill('SIGINT');
+    await new Promise((r) => many.once('exit', r));
+    const [, readyMs] = /ready (\d+)/.exec(manyOut.join(''));
+    const [, deregMs, lostCount] = /deregistered (\d+) lost (\d+)/.exec(manyOut.join(''));
+    results.targets.push({
+      name: '1,000 registrations in one process: RSS (MB)',
+      measured_mb: Number(manyRss.toFixed(1)), cpu_percent: manyTicks, sockets, register_all_ms: Number(readyMs), deregister_all_ms: Number(deregMs), lost: Number(lostCount), met: null,
+    });
 
     if (LARGE > 0) {
       log(`seeding ${LARGE.toLocaleString()} instances under /large/`);
@@ -176,9 +199,12 @@ async function main() {
   const rows = results.targets.map((t) => {
     const measured = t.measured_ms !== undefined ? `${t.measured_ms.toFixed(1)} ms` : `${t.measured_mb} MB`;
     const against = t.baseline_ms !== undefined ? `${t.baseline_ms.toFixed(1)} ms` : '';
-    const ratio = t.ratio !== undefined ? `${t.ratio}x (goal <= ${t.goal}x)` : t.goal_ms !== undefined ? `goal <= ${t.goal_ms} ms` : `goal <= ${t.goal_mb} MB`;
-    const extra = t.peak_rss_mb !== undefined ? ` peak RSS ${t.peak_rss_mb.toFixed(0)} MB` : t.cpu_percent !== undefined ? ` CPU ${t.cpu_percent} ticks` : '';
-    return `${t.met ? 'met ' : 'MISS'}  ${t.name}: ${measured}${against ? ` vs ${against}` : ''} = ${ratio}${extra}`;
+    const ratio = t.ratio !== undefined ? `${t.ratio}x (goal <= ${t.goal}x)` : t.goal_ms !== undefined ? `goal <= ${t.goal_ms} ms` : t.goal_mb !== undefined ? `goal <= ${t.goal_mb} MB` : 'no goal';
+    const extra =
+      t.peak_rss_mb !== undefined ? ` peak RSS ${t.peak_rss_mb.toFixed(0)} MB`
+      : t.sockets !== undefined ? ` CPU ${t.cpu_percent} ticks in 10 s, ${t.sockets} sockets, registered in ${t.register_all_ms} ms, deregistered in ${t.deregister_all_ms} ms, ${t.lost} lost`
+      : t.cpu_percent !== undefined ? ` CPU ${t.cpu_percent} ticks in 10 s` : '';
+    return `${t.met === null ? 'info' : t.met ? 'met ' : 'MISS'}  ${t.name}: ${measured}${against ? ` vs ${against}` : ''} = ${ratio}${extra}`;
   });
   process.stdout.write(`${rows.join('\n')}\n`);
   writeFileSync(join(root, 'bench-results.json'), `${JSON.stringify(results, null, 2)}\n`);

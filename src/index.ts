@@ -9,6 +9,7 @@ export type {
   PurgeSelection,
   PurgeEntry,
   PurgeResult,
+  ProgressOptions,
 } from './registry/registry.js';
 export { Registration, DEFAULT_TTL_SECONDS } from './registry/registration.js';
 export type { RegisterOptions, RegisteredInfo } from './registry/registration.js';

@@ -40,7 +40,7 @@ export async function discover(ctx: CommandContext, service: string, options: Di
       interrupted ??= s;
       stop.abort();
     });
-    const spinner = await startSpinner(ctx.io, `waiting for ${min} instance${min === 1 ? '' : 's'} of ${service}`);
+    const spinner = startSpinner(ctx.io, `waiting for ${min} instance${min === 1 ? '' : 's'} of ${service}`);
     const say = throttledMessages(ctx.io, 5000);
     const onStatus = (s: WatchStatus) => say(connectionStatusMessage(s));
     try {

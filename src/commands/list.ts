@@ -1,7 +1,8 @@
 /** `svcreg list [--instances]`: every service with its instance count, or every instance. */
 import { parseOutput } from '../parse.js';
-import { warnMalformed } from '../output/io.js';
+import { entryCount, warnMalformed } from '../output/io.js';
 import { printerFor } from '../output/printer.js';
+import { PROGRESS_DELAY_MS, startSpinner, type Spinner } from '../output/spinner.js';
 import type { CommandContext } from './context.js';
 
 export interface ListOptions {
@@ -9,15 +10,36 @@ export interface ListOptions {
 }
 
 export async function list(ctx: CommandContext, options: ListOptions): Promise<number> {
-  const printer = await printerFor(parseOutput(ctx.output, ['table', 'json', 'ndjson']), ctx.io);
-  if (options.instances) {
-    // Streamed: a listing of 100,000 instances is printed page by page, never held whole.
-    const malformed = await printer.streamInstances(ctx.registry.listInstancePages());
-    warnMalformed(ctx.io, malformed, ctx.registry.prefix);
-  } else {
-    const listing = await ctx.registry.list();
-    printer.services(listing);
-    warnMalformed(ctx.io, listing.malformed, ctx.registry.prefix);
+  const format = parseOutput(ctx.output, ['table', 'json', 'ndjson']);
+  const printer = await printerFor(format, ctx.io);
+  const prefix = ctx.registry.prefix;
+  // JSON streamed to the terminal is its own progress; a spinner would tear it.
+  const quiet = options.instances && format !== 'table' && ctx.io.stdoutIsTTY;
+  const progress = quiet ? undefined : startSpinner(ctx.io, `reading ${prefix}`, PROGRESS_DELAY_MS);
+  const onProgress = (read: number) => progress?.update(`reading ${prefix}: ${entryCount(read)}`);
+  let malformed;
+  try {
+    if (options.instances) {
+      // Streamed: a listing of 100,000 instances is printed page by page, never held whole.
+      malformed = await printer.streamInstances(stopAfterLastPage(ctx.registry.listInstancePages({ onProgress }), progress));
+    } else {
+      const listing = await ctx.registry.list({ onProgress });
+      progress?.stop();
+      printer.services(listing);
+      malformed = listing.malformed;
+    }
+  } finally {
+    progress?.stop();
   }
+  warnMalformed(ctx.io, malformed, prefix);
   return 0;
+}
+
+/** Ends the progress once every page is read: before a table, which waits for all of them, prints. */
+async function* stopAfterLastPage<T>(pages: AsyncIterable<T>, progress: Spinner | undefined): AsyncGenerator<T> {
+  try {
+    yield* pages;
+  } finally {
+    progress?.stop();
+  }
 }

@@ -4,8 +4,9 @@
  * nothing that changed after it was listed is deleted.
  */
 import { parseOutput } from '../parse.js';
-import { message, warn } from '../output/io.js';
+import { entryCount, message, warn } from '../output/io.js';
 import { printerFor } from '../output/printer.js';
+import { PROGRESS_DELAY_MS, startSpinner } from '../output/spinner.js';
 import { confirm } from '../output/prompt.js';
 import { UsageError } from '../registry/errors.js';
 import type { CommandContext } from './context.js';
@@ -30,7 +31,7 @@ export async function purge(ctx: CommandContext, service: string | undefined, op
     if (format !== 'table') options.dryRun ? printer.purgePlan([]) : printer.purgeResult({ deleted: [], skipped: [] });
     return 0;
   }
-  const what = `${entries.length} entr${entries.length === 1 ? 'y' : 'ies'} under ${where}`;
+  const what = `${entryCount(entries.length)} under ${where}`;
   if (options.dryRun) {
     printer.purgePlan(entries);
     message(ctx.io, `dry run: would delete ${what}`);
@@ -47,9 +48,15 @@ export async function purge(ctx: CommandContext, service: string | undefined, op
       return 0;
     }
   }
-  const result = await ctx.registry.purge(entries);
+  const progress = startSpinner(ctx.io, `deleting ${what}`, PROGRESS_DELAY_MS);
+  let result;
+  try {
+    result = await ctx.registry.purge(entries, { onProgress: (done) => progress.update(`deleted ${done.toLocaleString('en-US')} of ${what}`) });
+  } finally {
+    progress.stop();
+  }
   printer.purgeResult(result);
-  if (result.skipped.length > 0) warn(ctx.io, `${result.skipped.length} entr${result.skipped.length === 1 ? 'y' : 'ies'} changed after listing and were left alone`);
+  if (result.skipped.length > 0) warn(ctx.io, `${entryCount(result.skipped.length)} changed after listing and were left alone`);
   message(ctx.io, `deleted ${result.deleted.length} of ${entries.length}`);
   return 0;
 }

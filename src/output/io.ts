@@ -10,6 +10,7 @@ export interface Io {
   stderr: NodeJS.WritableStream;
   stdin: NodeJS.ReadableStream;
   stdinIsTTY: boolean;
+  stdoutIsTTY: boolean;
   stderrIsTTY: boolean;
   /** Colour allowed on stdout (a TTY, and neither NO_COLOR nor --no-color). */
   color: boolean;
@@ -24,10 +25,16 @@ export function processIo(colorFlag: boolean): Io {
     stderr: process.stderr,
     stdin: process.stdin,
     stdinIsTTY: Boolean(process.stdin.isTTY),
+    stdoutIsTTY: Boolean(process.stdout.isTTY),
     stderrIsTTY: Boolean(process.stderr.isTTY),
     color: allowed && Boolean(process.stdout.isTTY),
     stderrColor: allowed && Boolean(process.stderr.isTTY),
   };
+}
+
+/** "1 entry", "15,000 entries". */
+export function entryCount(n: number): string {
+  return `${n.toLocaleString('en-US')} entr${n === 1 ? 'y' : 'ies'}`;
 }
 
 /** One line on stderr, prefixed so it is never mistaken for data. */

@@ -1,13 +1,38 @@
-/** An ora spinner on stderr, only when stderr is a TTY; otherwise nothing at all. */
+/**
+ * An ora spinner on stderr, only when stderr is a TTY; otherwise nothing at all.
+ * It appears after `delayMs`, so a command that finishes quickly never flashes one.
+ */
 import type { Io } from './io.js';
 
 export interface Spinner {
+  /** Replaces the text beside the spinner (progress: "read 15,000 entries"). */
+  update(text: string): void;
   stop(): void;
 }
 
-export async function startSpinner(io: Io, text: string): Promise<Spinner> {
-  if (!io.stderrIsTTY) return { stop() {} };
-  const { default: ora } = await import('ora');
-  const spinner = ora({ text, stream: io.stderr as NodeJS.WriteStream, color: io.stderrColor ? 'cyan' : false, isEnabled: true }).start();
-  return { stop: () => spinner.stop() };
+/** How long a listing or purge runs before it shows progress. */
+export const PROGRESS_DELAY_MS = 300;
+
+export function startSpinner(io: Io, text: string, delayMs = 0): Spinner {
+  // A terminal of no width (a bare pty) would make ora clear lines without end.
+  if (!io.stderrIsTTY || !(io.stderr as NodeJS.WriteStream).columns) return { update() {}, stop() {} };
+  let current = text;
+  let stopped = false;
+  let spinner: { text: string; stop(): void } | undefined;
+  const timer = setTimeout(async () => {
+    const { default: ora } = await import('ora');
+    if (stopped) return;
+    spinner = ora({ text: current, stream: io.stderr as NodeJS.WriteStream, color: io.stderrColor ? 'cyan' : false, isEnabled: true }).start();
+  }, delayMs);
+  return {
+    update(next) {
+      current = next;
+      if (spinner) spinner.text = next;
+    },
+    stop() {
+      stopped = true;
+      clearTimeout(timer);
+      spinner?.stop();
+    },
+  };
 }

@@ -12,6 +12,15 @@ import { Registration, type RegisterOptions } from './registration.js';
 import { readPages, readPrefix, type Snapshot } from './snapshot.js';
 import { watchPrefix, type WatchEvent, type WatchOptions } from './watch.js';
 
+/** Entries per delete transaction (etcd allows 128 operations in one), and transactions in flight. */
+const PURGE_BATCH = 100;
+const PURGE_CONCURRENCY = 4;
+
+/** For long listings and purges: called after each page read or entry deleted, with the total so far. */
+export interface ProgressOptions {
+  onProgress?: (done: number) => void;
+}
+
 export interface RegistryOptions extends ConnectionOptions {
   /** Key prefix, `/services/` by default. */
   prefix?: string;
@@ -115,7 +124,7 @@ export class Registry {
   }
 
   /** Every service with its instance count, from one snapshot. */
-  async list(): Promise<ServiceListing> {
+  async list(options: ProgressOptions = {}): Promise<ServiceListing> {
     const rows = new Map<string, ServiceSummary>();
     const row = (service: string) => {
       let r = rows.get(service);
@@ -125,7 +134,7 @@ export class Registry {
     let revision = 0;
     const malformed: MalformedEntry[] = [];
     // Counted page by page: only the counts and the malformed entries are kept.
-    for await (const page of this.listInstancePages()) {
+    for await (const page of this.listInstancePages(options)) {
       revision = page.revision;
       for (const i of page.instances) {
         const r = row(i.service_name);
@@ -148,9 +157,14 @@ export class Registry {
    * Every instance of every service, a page at a time, all pages from one snapshot:
    * for listings too large to hold at once.
    */
-  async *listInstancePages(): AsyncGenerator<InstanceListing> {
+  async *listInstancePages(options: ProgressOptions = {}): AsyncGenerator<InstanceListing> {
     const conn = await this.conn();
-    for await (const page of readPages(conn, this.prefix)) yield this.classifyAll(page);
+    let read = 0;
+    for await (const page of readPages(conn, this.prefix)) {
+      read += page.kvs.length;
+      options.onProgress?.(read);
+      yield this.classifyAll(page);
+    }
   }
 
   /**
@@ -262,19 +276,40 @@ export class Registry {
     return exact.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   }
 
-  /** Deletes the planned entries, each only if unchanged since it was listed. */
-  async purge(entries: PurgeEntry[]): Promise<PurgeResult> {
-    const conn = await this.conn();
-    const result: PurgeResult = { deleted: [], skipped: [] };
+  /**
+   * Deletes the planned entries, each only if unchanged since it was listed. Entries
+   * go in batches, one transaction each that deletes all of them only if none changed;
+   * a batch where one did is retried entry by entry. The result keeps the plan's order.
+   */
+  async purge(entries: PurgeEntry[], options: ProgressOptions = {}): Promise<PurgeResult> {
     for (const entry of entries) {
       if (!entry.key.startsWith(this.prefix)) throw new UsageError(`refusing to delete ${entry.key}: outside ${this.prefix}`);
-      const key = Buffer.from(entry.key);
-      const res = await conn.call('delete', (t, deadline) =>
-        t.txn({ compare: [{ key, target: 'Mod', mod_revision: entry.mod_revision }], success: [{ request_delete_range: { key } }] }, deadline),
-      );
-      (res.succeeded ? result.deleted : result.skipped).push(entry);
     }
-    return result;
+    const conn = await this.conn();
+    const deleteIfUnchanged = async (batch: PurgeEntry[]) => {
+      const keys = batch.map((e) => Buffer.from(e.key));
+      const compare = batch.map((e, i) => ({ key: keys[i], target: 'Mod' as const, mod_revision: e.mod_revision }));
+      const success = keys.map((key) => ({ request_delete_range: { key } }));
+      return (await conn.call('delete', (t, deadline) => t.txn({ compare, success }, deadline))).succeeded;
+    };
+    const deleted = new Set<PurgeEntry>();
+    let next = 0;
+    let done = 0;
+    const worker = async () => {
+      while (next < entries.length) {
+        const batch = entries.slice(next, (next += PURGE_BATCH));
+        try {
+          if (await deleteIfUnchanged(batch)) batch.forEach((e) => deleted.add(e));
+          else for (const e of batch) if (await deleteIfUnchanged([e])) deleted.add(e);
+        } catch (err) {
+          next = entries.length; // the other workers stop too
+          throw err;
+        }
+        options.onProgress?.((done += batch.length));
+      }
+    };
+    await Promise.all(Array.from({ length: PURGE_CONCURRENCY }, worker));
+    return { deleted: entries.filter((e) => deleted.has(e)), skipped: entries.filter((e) => !deleted.has(e)) };
   }
 
   /** Closes the connection. Live registrations should be deregistered first. */

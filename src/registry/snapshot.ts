@@ -6,7 +6,7 @@ import type { Connection } from './connection.js';
 import { prefixRangeEnd } from './keys.js';
 import type { RawKeyValue } from './transport.js';
 
-export const PAGE_SIZE = 2000;
+export const PAGE_SIZE = 5000;
 
 export interface Snapshot {
   revision: number;

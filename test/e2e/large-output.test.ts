@@ -1,23 +1,34 @@
+// Listings larger than gRPC's 4 MB default: complete, one consistent snapshot, every
+// byte delivered through a pipe, and progress on a terminal only.
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Etcd3 } from 'etcd3';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { runCli } from '../harness/cli.js';
 import { startEtcd, type EtcdCluster } from '../harness/etcd.js';
+import { startCliOnTty } from '../harness/tty.js';
 
 let etcd: EtcdCluster;
-const COUNT = 8000;
+let raw: Etcd3;
+let dir: string;
+const COUNT = 30_000; // about 6 MB of keys and values
+const value = (s: string, id: string) =>
+  JSON.stringify({ service_id: id, service_name: s, address: '10.0.0.1', port: 8080, tags: ['v1'], metadata: { zone: 'a' }, registered_at: 1 });
 
 beforeAll(async () => {
   etcd = await startEtcd();
-  const raw = new Etcd3({ hosts: etcd.endpoints });
-  const value = (s: string, id: string) => JSON.stringify({ service_id: id, service_name: s, address: '10.0.0.1', port: 8080, tags: ['v1'], metadata: { zone: 'a' }, registered_at: 1 });
+  raw = new Etcd3({ hosts: etcd.endpoints, grpcOptions: { 'grpc.max_receive_message_length': -1 } });
   for (let i = 0; i < COUNT; i += 1000) {
     await Promise.all(Array.from({ length: 1000 }, (_, j) => raw.put(`/services/svc-${(i + j) % 40}/i-${i + j}`).value(value(`svc-${(i + j) % 40}`, `i-${i + j}`))));
   }
-  raw.close();
-});
+  dir = mkdtempSync(join(tmpdir(), 'svcreg-large-'));
+}, 120_000);
 
 afterAll(async () => {
+  raw?.close();
   await etcd?.stop();
+  if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
 // Several MB through a pipe: output queued for a slow reader must not be cut off at exit.
@@ -27,8 +38,70 @@ it('list --instances -o ndjson delivers every instance through a pipe', async ()
   expect(r.stdout.trim().split('\n')).toHaveLength(COUNT);
 });
 
-it('list --instances -o json is one complete array through a pipe', async () => {
+it('list --instances -o json is one complete array through a pipe, with nothing on stderr when it is not a terminal', async () => {
   const r = await runCli(['--endpoints', etcd.endpoints, 'list', '--instances', '-o', 'json']);
   expect(r.code).toBe(0);
   expect(JSON.parse(r.stdout)).toHaveLength(COUNT);
+  expect(r.stderr).toBe('');
 });
+
+it('list counts every instance of every service', async () => {
+  const r = await runCli(['--endpoints', etcd.endpoints, 'list', '-o', 'json']);
+  const rows = JSON.parse(r.stdout) as { instances: number }[];
+  expect(rows).toHaveLength(40);
+  expect(rows.every((row) => row.instances === COUNT / 40)).toBe(true);
+});
+
+it('a listing is one snapshot: keys added while it runs are either all in it (up to a revision) or not at all', async () => {
+  // New keys land between existing ones in every service while the pages are read. A
+  // listing that read each page at its own revision would hold later keys but miss
+  // earlier ones; a snapshot holds exactly the keys created up to its revision.
+  let writing = true;
+  let n = 0;
+  const writer = (async () => {
+    while (writing) {
+      await Promise.all(Array.from({ length: 20 }, () => {
+        const i = n++;
+        return raw.put(`/services/svc-${i % 40}/late-${i}`).value(value(`svc-${i % 40}`, `late-${i}`));
+      }));
+    }
+  })();
+  let listing: { key: string; create_revision: number }[];
+  try {
+    await new Promise((r) => setTimeout(r, 200));
+    const r = await runCli(['--endpoints', etcd.endpoints, 'list', '--instances', '-o', 'ndjson']);
+    expect(r.code).toBe(0);
+    listing = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+  } finally {
+    writing = false;
+    await writer;
+  }
+  const newest = Math.max(...listing.map((i) => i.create_revision));
+  const all = await raw.getAll().prefix('/services/').exec();
+  const expected = all.kvs.filter((kv) => Number(kv.create_revision) <= newest).map((kv) => kv.key.toString());
+  const late = listing.filter((i) => i.key.includes('/late-')).length;
+  expect(late, 'no key was written during the listing; the test proves nothing').toBeGreaterThan(0);
+  expect(all.kvs.length, 'no key was written after the listing began').toBeGreaterThan(listing.length);
+  expect(listing.map((i) => i.key).sort()).toEqual(expected.sort());
+});
+
+it('on a terminal, list --instances -o json > file shows progress on stderr and keeps the file pure JSON', async () => {
+  const file = join(dir, 'all.json');
+  const p = startCliOnTty(['--endpoints', etcd.endpoints, 'list', '--instances', '-o', 'json'], {}, { stdoutFile: file });
+  const r = await p.exited;
+  expect(r.code).toBe(0);
+  expect(r.stdout).toMatch(/reading \/services\/: [\d,]+ entries/);
+  expect(JSON.parse(readFileSync(file, 'utf8')).length).toBeGreaterThanOrEqual(COUNT);
+});
+
+it('on a terminal, purge --all --yes shows how many keys it has deleted; stdout stays data', async () => {
+  const file = join(dir, 'purged.json');
+  const p = startCliOnTty(['--endpoints', etcd.endpoints, 'purge', '--all', '--yes', '-o', 'json'], {}, { stdoutFile: file });
+  const r = await p.exited;
+  expect(r.code).toBe(0);
+  expect(r.stdout).toMatch(/deleted [\d,]+ of [\d,]+ entries under \/services\//);
+  const result = JSON.parse(readFileSync(file, 'utf8'));
+  expect(result.deleted.length).toBeGreaterThanOrEqual(COUNT);
+  expect(result.skipped).toEqual([]);
+  expect((await raw.getAll().prefix('/services/').count())).toBe(0);
+}, 120_000);

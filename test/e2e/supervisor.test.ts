@@ -100,12 +100,14 @@ describe('health checks', () => {
     const server = await flippable(true);
     try {
       const { prefix, args } = flags();
-      const p = register(['web', '--id', 'w1', '--address', '127.0.0.1', '--port', '80', '--check-http', server.url, '--check-interval', '300ms', '--check-failures', '3', '-o', 'ndjson', ...args]);
+      const p = register(['web', '--id', 'w1', '--address', '127.0.0.1', '--port', '80', '--check-http', server.url, '--check-interval', '1s', '--check-failures', '3', '-o', 'ndjson', ...args]);
       await until('passing', async () => (await healthOf(`${prefix}web/w1`)) === 'passing');
       server.set(false);
-      await sleep(250); // at most one failed check so far
+      await sleep(250); // at most one failed check so far: three take at least 2 s
       expect(await healthOf(`${prefix}web/w1`)).toBe('passing');
       await until('critical', async () => (await healthOf(`${prefix}web/w1`)) === 'critical');
+      // The event is printed once etcd has answered the write, a moment after others can read it.
+      await p.waitFor(/"status":"critical"/);
       const events = p.stdout.trim().split('\n').map((l) => JSON.parse(l));
       expect(events.filter((e) => e.event === 'health').map((e) => e.status)).toEqual(['passing', 'critical']);
     } finally {

@@ -313,4 +313,20 @@ describe('purge', () => {
     expect(result.skipped.map((e) => e.id)).toEqual(['b']);
     expect(await raw.get(`${r.prefix}web/b`).string()).not.toBeNull();
   });
+
+  it('across many batches, deletes every unchanged entry and skips exactly the changed ones', async () => {
+    const r = fresh();
+    const v = (id: string) => JSON.stringify({ service_id: id, service_name: 'web', address: 'h', port: 1, registered_at: 1 });
+    const ids = Array.from({ length: 350 }, (_, i) => `i${String(i).padStart(3, '0')}`);
+    await Promise.all(ids.map((id) => raw.put(`${r.prefix}web/${id}`).value(v(id))));
+    const plan = await r.planPurge({ service: 'web' });
+    const changed = ['i007', 'i150', 'i151', 'i349'];
+    for (const id of changed) await raw.put(`${r.prefix}web/${id}`).value(v(id));
+    const progress: number[] = [];
+    const result = await r.purge(plan, { onProgress: (n) => progress.push(n) });
+    expect(result.skipped.map((e) => e.id)).toEqual(changed);
+    expect(result.deleted.map((e) => e.id)).toEqual(ids.filter((id) => !changed.includes(id)));
+    expect((await raw.getAll().prefix(`${r.prefix}web/`).keys()).sort()).toEqual(changed.map((id) => `${r.prefix}web/${id}`));
+    expect(Math.max(...progress)).toBe(350);
+  });
 });

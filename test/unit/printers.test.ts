@@ -11,7 +11,7 @@ function capture(color = false): { io: Io; out: () => string; err: () => string 
   let err = '';
   const stdout = new PassThrough().on('data', (d) => (out += d));
   const stderr = new PassThrough().on('data', (d) => (err += d));
-  const io: Io = { stdout, stderr, stdin: new PassThrough(), stdinIsTTY: false, stderrIsTTY: false, color, stderrColor: color };
+  const io: Io = { stdout, stderr, stdin: new PassThrough(), stdinIsTTY: false, stdoutIsTTY: false, stderrIsTTY: false, color, stderrColor: color };
   return { io, out: () => out, err: () => err };
 }
 
