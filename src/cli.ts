@@ -22,6 +22,7 @@ interface GlobalOptions {
   cert?: string;
   key?: string;
   user?: string;
+  passwordFile?: string;
   color: boolean;
   debug?: boolean;
 }
@@ -42,11 +43,15 @@ async function context(cmd: Command, proc: Process): Promise<CommandContext> {
   const endpoints = splitList(g.endpoints ?? process.env.ETCDCTL_ENDPOINTS ?? DEFAULT_ENDPOINT);
   const timeoutMs = g.timeout === undefined ? DEFAULT_TIMEOUT_MS : parseDuration(g.timeout, '--timeout');
   let auth: { username: string; password: string } | undefined;
+  // Read once and dropped from the environment, so a `register -- command` child never inherits it.
+  const envPassword = process.env.SVCREG_PASSWORD;
+  delete process.env.SVCREG_PASSWORD;
+  if (g.passwordFile !== undefined && g.user === undefined) throw new UsageError('--password-file needs --user');
   if (g.user !== undefined) {
-    if (g.user.includes(':')) throw new UsageError('--user takes a user name only', 'pass the password in SVCREG_PASSWORD, or type it at the prompt');
-    let password = process.env.SVCREG_PASSWORD;
+    if (g.user.includes(':')) throw new UsageError('--user takes a user name only', 'pass the password in SVCREG_PASSWORD or --password-file, or type it at the prompt');
+    let password = g.passwordFile === undefined ? envPassword : readPasswordFile(g.passwordFile);
     if (password === undefined) {
-      if (!io.stdinIsTTY) throw new UsageError(`no password for user ${g.user}`, 'set SVCREG_PASSWORD');
+      if (!io.stdinIsTTY) throw new UsageError(`no password for user ${g.user}`, 'set SVCREG_PASSWORD or pass --password-file');
       const { askPassword } = await import('./output/prompt.js');
       password = await askPassword(io, `Password for ${g.user}: `);
     }
@@ -67,6 +72,19 @@ async function context(cmd: Command, proc: Process): Promise<CommandContext> {
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
+/** The file's first line: files written by `echo` end with a newline that is not part of the password. */
+function readPasswordFile(path: string): string {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new UsageError(`cannot read --password-file ${path}: ${(err as NodeJS.ErrnoException).code ?? 'unreadable'}`);
+  }
+  const password = text.replace(/\r?\n$/, '');
+  if (password === '' || /[\r\n]/.test(password)) throw new UsageError(`--password-file ${path} must hold the password on one line`);
+  return password;
+}
+
 /** Builds the program; `run` parses argv and resolves to the exit code. */
 export function buildProgram(proc: Process, setResult: (code: Promise<number>) => void): Command {
   const program = new Command('svcreg')
@@ -79,7 +97,8 @@ export function buildProgram(proc: Process, setResult: (code: Promise<number>) =
     .addOption(new Option('--cacert <file>', 'CA certificate for https:// endpoints').env('SVCREG_CACERT'))
     .addOption(new Option('--cert <file>', 'client certificate (TLS)').env('SVCREG_CERT'))
     .addOption(new Option('--key <file>', 'client key (TLS)').env('SVCREG_KEY'))
-    .addOption(new Option('--user <name>', 'etcd user; the password comes from SVCREG_PASSWORD or a prompt').env('SVCREG_USER'))
+    .addOption(new Option('--user <name>', 'etcd user; the password comes from --password-file, SVCREG_PASSWORD or a prompt').env('SVCREG_USER'))
+    .addOption(new Option('--password-file <file>', 'read the password of --user from this file (its first line)').env('SVCREG_PASSWORD_FILE'))
     .option('--no-color', 'no colour (also: NO_COLOR)')
     .option('--debug', 'print stack traces on errors')
     .showHelpAfterError('(run svcreg --help for usage)')

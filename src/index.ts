@@ -19,7 +19,7 @@ export type { Health, HealthCheckOptions } from './registry/health.js';
 export { isPassing, runChecks } from './registry/health.js';
 export { decodeInstance, encodeInstance, matchesFilter } from './registry/instance.js';
 export type { InstanceRecord, MalformedEntry } from './registry/entry.js';
-export { DEFAULT_PREFIX, validateSegment, normalizePrefix, instanceKey } from './registry/keys.js';
+export { DEFAULT_PREFIX, validateSegment, validatePrefix, instanceKey } from './registry/keys.js';
 export type { ConnectionOptions } from './registry/connection.js';
 export { DEFAULT_ENDPOINT, DEFAULT_TIMEOUT_MS } from './registry/connection.js';
 export * from './registry/errors.js';

@@ -12,6 +12,8 @@ export const MAX_SEGMENT_LENGTH = 253;
 
 // C0 controls, DEL and C1 controls: they break terminals, logs and shell scripts.
 const CONTROL_CHARS = /[\u0000-\u001f\u007f-\u009f]/;
+// Half of a surrogate pair: it cannot be encoded, so two different names would share one key.
+const LONE_SURROGATE = /\p{Cs}/u;
 
 /** Why `value` is not a valid key segment, or undefined when it is. */
 export function segmentProblem(value: string): string | undefined {
@@ -19,6 +21,7 @@ export function segmentProblem(value: string): string | undefined {
   if (value === '.' || value === '..') return `may not be "${value}"`;
   if (value.includes('/')) return 'may not contain "/"';
   if (CONTROL_CHARS.test(value)) return 'may not contain control characters';
+  if (LONE_SURROGATE.test(value)) return 'is not valid Unicode';
   if (value.length > MAX_SEGMENT_LENGTH) return `is longer than ${MAX_SEGMENT_LENGTH} characters`;
   return undefined;
 }
@@ -30,14 +33,16 @@ export function validateSegment(what: 'service name' | 'instance id', value: str
   return value;
 }
 
-/** Returns the prefix with a leading and a trailing `/`; rejects empty or control characters. */
-export function normalizePrefix(prefix: string): string {
-  if (prefix.length === 0 || CONTROL_CHARS.test(prefix)) {
-    throw new UsageError(`invalid prefix ${JSON.stringify(prefix)}`, 'use a path such as /services/');
+/**
+ * Returns `prefix` if it starts and ends with `/` and has no control characters;
+ * throws a UsageError otherwise. Guessing a missing slash could widen every range:
+ * `/services` would also read `/services-old/`.
+ */
+export function validatePrefix(prefix: string): string {
+  if (!prefix.startsWith('/') || !prefix.endsWith('/') || CONTROL_CHARS.test(prefix) || LONE_SURROGATE.test(prefix)) {
+    throw new UsageError(`invalid prefix ${JSON.stringify(prefix)}: it must start and end with "/"`, 'use a path such as /services/');
   }
-  let p = prefix.startsWith('/') ? prefix : `/${prefix}`;
-  if (!p.endsWith('/')) p += '/';
-  return p;
+  return prefix;
 }
 
 /** The key range holding every instance of one service: `<prefix><service>/`. */

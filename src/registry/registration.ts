@@ -7,9 +7,9 @@
 import { EventEmitter } from 'node:events';
 import type { Connection } from './connection.js';
 import { leaseHex } from './entry.js';
-import { AlreadyRegisteredError, RegistrationLostError, UnreachableError } from './errors.js';
+import { AlreadyRegisteredError, RegistrationLostError, UnreachableError, UsageError } from './errors.js';
 import { DEFAULT_CHECK_FAILURES, DEFAULT_CHECK_INTERVAL_MS, hasChecks, runChecks, type Health, type HealthCheckOptions } from './health.js';
-import { encodeInstance, type Instance } from './instance.js';
+import { encodeInstance, isValidPort, type Instance } from './instance.js';
 import { backoffMs, sleep } from './timers.js';
 
 /** What to register. `ttl` is in seconds (default 30). */
@@ -45,6 +45,21 @@ const RETRY_CAP_MS = 1000;
 
 /** The seed's lease TTL (it recommends 30 to 60 s). */
 export const DEFAULT_TTL_SECONDS = 30;
+
+/** etcd's default limit on one request (`--max-request-bytes`). */
+export const ETCD_MAX_REQUEST_BYTES = 1.5 * 1024 * 1024;
+
+/** Rejects, before any request, what etcd would refuse or what makes no lease. */
+function checkRequest(key: string, instance: Instance, ttl: number): void {
+  if (!isValidPort(instance.port)) throw new UsageError(`invalid port ${JSON.stringify(instance.port)}`, 'use a whole number from 1 to 65535');
+  if (typeof instance.address !== 'string' || instance.address === '') throw new UsageError('the address is empty');
+  if (!Number.isInteger(ttl) || ttl < 1) throw new UsageError(`invalid TTL ${JSON.stringify(ttl)}`, 'use a whole number of seconds, 1 or more');
+  // The registering transaction carries the key three times and the value once.
+  const size = 3 * Buffer.byteLength(key) + Buffer.byteLength(encodeInstance(instance)) + 1024;
+  if (size > ETCD_MAX_REQUEST_BYTES) {
+    throw new UsageError(`the instance needs a ${size}-byte request; etcd accepts at most ${ETCD_MAX_REQUEST_BYTES} bytes (1.5 MiB)`, 'store less in --meta and --tag');
+  }
+}
 
 /** Payload of the `registered` and `reregistered` events. */
 export interface RegisteredInfo {
@@ -103,7 +118,9 @@ export class Registration extends EventEmitter {
       registered_at: Date.now() / 1000,
     };
     if (hasChecks(options.health)) instance.health = { status: 'critical', output: 'no check has run yet', checked_at: Date.now() / 1000 };
-    const reg = new Registration(conn, key, instance, options.ttl ?? DEFAULT_TTL_SECONDS, options.replace ?? false, options.onLost ?? 'reregister');
+    const ttl = options.ttl ?? DEFAULT_TTL_SECONDS;
+    checkRequest(key, instance, ttl);
+    const reg = new Registration(conn, key, instance, ttl, options.replace ?? false, options.onLost ?? 'reregister');
     await reg.acquire(undefined);
     reg.loop = reg.keepAlive();
     if (hasChecks(options.health)) void reg.check(options.health);

@@ -7,7 +7,7 @@ import { classify, type InstanceRecord, type MalformedEntry } from './entry.js';
 import { NotFoundError, UsageError } from './errors.js';
 import { isPassing } from './health.js';
 import { matchesFilter, type InstanceFilter } from './instance.js';
-import { DEFAULT_PREFIX, instanceKey, normalizePrefix, serviceKeyPrefix, validateSegment } from './keys.js';
+import { DEFAULT_PREFIX, instanceKey, validatePrefix, serviceKeyPrefix, validateSegment } from './keys.js';
 import { Registration, type RegisterOptions } from './registration.js';
 import { readPages, readPrefix, type Snapshot } from './snapshot.js';
 import { watchPrefix, type WatchEvent, type WatchOptions } from './watch.js';
@@ -103,7 +103,7 @@ export class Registry {
   private connection: Promise<Connection> | undefined;
 
   constructor(private readonly options: RegistryOptions = {}) {
-    this.prefix = normalizePrefix(options.prefix ?? DEFAULT_PREFIX);
+    this.prefix = validatePrefix(options.prefix ?? DEFAULT_PREFIX);
   }
 
   private conn(): Promise<Connection> {
@@ -247,6 +247,7 @@ export class Registry {
 
   /** Lists what a purge would delete, with each entry's revision. Deletes nothing. */
   async planPurge(selection: PurgeSelection): Promise<PurgeEntry[]> {
+    if (this.prefix === '/') throw new UsageError('refusing to purge under the prefix "/": that is all of etcd', 'pass the prefix the registry lives under, such as /services/');
     if (Boolean(selection.all) === (selection.service !== undefined)) {
       throw new UsageError('name a service, or pass --all');
     }

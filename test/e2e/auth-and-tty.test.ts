@@ -1,3 +1,6 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import type { Etcd3 } from 'etcd3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { enableAuth } from '../harness/auth.js';
@@ -50,6 +53,55 @@ describe('etcd authentication', () => {
     p.signal('SIGINT');
     expect((await p.exited).code).toBe(0);
     expect(await root.get('/services/api/a1').string()).toBeNull();
+  });
+
+  it('watch and purge work with the granted role', async () => {
+    await root.put('/services/gone/g1').value(JSON.stringify({ service_id: 'g1', service_name: 'gone', address: 'h', port: 1, registered_at: 1 }));
+    const watched = await runCli(as(['watch', 'gone', '--rev', '1', '--count', '1', '-o', 'ndjson']), { SVCREG_PASSWORD: PASSWORD });
+    expect(watched.code, watched.stderr).toBe(0);
+    expect(JSON.parse(watched.stdout)).toMatchObject({ type: 'PUT', key: '/services/gone/g1' });
+    const purged = await runCli(as(['purge', 'gone', '--yes']), { SVCREG_PASSWORD: PASSWORD });
+    expect(purged.code, purged.stderr).toBe(0);
+    expect(await root.get('/services/gone/g1').string()).toBeNull();
+  });
+
+  it('reads the password from --password-file (its first line)', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'svcreg-pw-')), 'password');
+    writeFileSync(file, `${PASSWORD}\n`, { mode: 0o600 });
+    const r = await runCli(as(['--password-file', file, 'list']));
+    expect(r.code, r.stderr).toBe(0);
+    rmSync(dirname(file), { recursive: true });
+  });
+
+  it('an unreadable --password-file exits 2 naming the file', async () => {
+    const r = await runCli(as(['--password-file', '/nonexistent/password', 'list']));
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/cannot read --password-file \/nonexistent\/password: ENOENT/);
+  });
+
+  it('the password appears nowhere in output, errors or --debug logs', async () => {
+    const runs = [
+      await runCli(as(['--debug', 'list']), { SVCREG_PASSWORD: PASSWORD }),
+      await runCli(as(['--debug', '--prefix', '/other/', 'list']), { SVCREG_PASSWORD: PASSWORD }),
+      await runCli(as(['--debug', 'list']), { SVCREG_PASSWORD: 'wrong horse' }),
+      await runCli(as(['--debug', '--endpoints', 'http://127.0.0.1:1', 'list']), { SVCREG_PASSWORD: PASSWORD }),
+    ];
+    expect(runs.map((r) => r.code)).toEqual([0, 7, 7, 3]);
+    for (const r of runs) {
+      expect(r.stdout + r.stderr).not.toContain('horse');
+    }
+  });
+
+  it('a registrant keeps the password out of its argv and out of its child\'s environment', async () => {
+    const child = `console.log('child sees ' + (process.env.SVCREG_PASSWORD ?? 'no password')); setInterval(() => {}, 1000)`;
+    const p = startCli(as(['register', 'env', '--address', '127.0.0.1', '--port', '80', '--', process.execPath, '-e', child]), { SVCREG_PASSWORD: PASSWORD });
+    try {
+      await p.waitFor(/child sees/);
+      expect(p.stdout).toContain('child sees no password');
+      expect(readFileSync(`/proc/${p.pid}/cmdline`, 'utf8')).not.toContain('horse');
+    } finally {
+      await p.stop();
+    }
   });
 
   it('without SVCREG_PASSWORD and not on a terminal it exits 2 before sending anything', async () => {

@@ -237,6 +237,48 @@ describe('list', () => {
 });
 
 // ---------------------------------------------------------------------------
+describe('foreign data under the prefix', () => {
+  it('list, discover and watch report keys at the wrong depth, mistyped fields and a 1 MB non-JSON value, and carry on; purge --malformed removes exactly those', async () => {
+    const p = freshPrefix();
+    const from = (await put(`${p}web/good`, instance('web', 'good'))) + 1;
+    const hostile: [string, string][] = [
+      [`${p}web`, JSON.stringify(instance('web', 'x'))], // no id segment
+      [`${p}web/a/b`, JSON.stringify(instance('web', 'a'))], // one segment too many
+      [`${p}web/typed`, JSON.stringify({ ...instance('web', 'typed'), port: '8080', tags: 'v1' })],
+      [`${p}web/huge`, `<${'x'.repeat(1024 * 1024)}>`],
+    ];
+    for (const [key, value] of hostile) await put(key, value);
+    await put(`${p}web/later`, instance('web', 'later'));
+    const bad = hostile.map(([key]) => key).sort();
+
+    const listed = await svcreg(p, 'list', '--instances', '-o', 'json');
+    expect(listed.code, describeResult(listed)).toBe(0);
+    const items = JSON.parse(listed.stdout) as { key: string; malformed?: boolean; raw?: string }[];
+    expect(items.filter((i) => i.malformed).map((i) => i.key).sort()).toEqual(bad);
+    expect(items.filter((i) => !i.malformed).map((i) => i.key).sort()).toEqual([`${p}web/good`, `${p}web/later`]);
+    expect(items.find((i) => i.key === `${p}web/huge`)!.raw!.length).toBeLessThan(1100);
+
+    const found = await svcreg(p, 'discover', 'web', '-o', 'addr');
+    expect(found.code, describeResult(found)).toBe(0);
+    expect(found.stdout).toBe('10.0.0.1:8080\n10.0.0.1:8080\n');
+    expect(found.stderr).toMatch(/malformed/);
+
+    const watched = await svcreg(p, 'watch', '--rev', String(from), '--count', '5', '-o', 'ndjson');
+    expect(watched.code, describeResult(watched)).toBe(0);
+    const events = watched.stdout.trim().split('\n').map((l) => JSON.parse(l) as { key: string; problem?: string });
+    expect(events.map((e) => e.key)).toEqual([...hostile.map(([key]) => key), `${p}web/later`]);
+    expect(events.filter((e) => e.problem).map((e) => e.key).sort()).toEqual(bad);
+
+    const plan = await svcreg(p, 'purge', '--all', '--malformed', '--dry-run', '-o', 'json');
+    expect((JSON.parse(plan.stdout) as { key: string }[]).map((e) => e.key).sort()).toEqual(bad);
+    expect((await keysUnder(p)).length).toBe(6);
+    const purged = await svcreg(p, 'purge', '--all', '--malformed', '--yes');
+    expect(purged.code, describeResult(purged)).toBe(0);
+    expect(await keysUnder(p)).toEqual([`${p}web/good`, `${p}web/later`]);
+  });
+});
+
+// ---------------------------------------------------------------------------
 describe('discover', () => {
   it('discover foo never returns instances of foobar', async () => {
     const p = freshPrefix();
@@ -653,6 +695,23 @@ describe.concurrent('invalid input exits 2 before any request', () => {
     ['an unknown global option', ['--bogus', 'list']],
     ['an unknown command option', ['list', '--bogus']],
     ['a missing required argument', ['discover']],
+    ['an unknown command', ['lsit']],
+    ['register --ttl 0', ['register', 'web', '--port', '80', '--ttl', '0']],
+    ['register --ttl -5', ['register', 'web', '--port', '80', '--ttl', '-5']],
+    ['register --ttl abc', ['register', 'web', '--port', '80', '--ttl', 'abc']],
+    ['register --check-interval that does not parse', ['register', 'web', '--port', '80', '--check-tcp', '127.0.0.1:80', '--check-interval', '5parsecs']],
+    ['register --drain that does not parse', ['register', 'web', '--port', '80', '--drain', 'soon']],
+    ['discover --wait-timeout that does not parse', ['discover', 'web', '--wait', '--wait-timeout', '1 minute']],
+    ['an ftp:// endpoint', ['--endpoints', 'ftp://127.0.0.1:2379', 'list']],
+    ['a unix:// endpoint', ['--endpoints', 'unix:///var/run/etcd.sock', 'list']],
+    ['an endpoint with a path', ['--endpoints', 'http://127.0.0.1:2379/v3', 'list']],
+    ['a --prefix without a leading slash', ['--prefix', 'services/', 'list']],
+    ['a --prefix without a trailing slash (it would also match /services-old/)', ['--prefix', '/services', 'list']],
+    ['purge under the prefix "/"', ['--prefix', '/', 'purge', '--all', '--yes']],
+    ['an instance id with DEL', ['register', 'web', '--id', 'a\u007fb', '--port', '80']],
+    ['a service name with an escape sequence', ['register', 'web\u001b[31m', '--port', '80']],
+    // Linux passes at most 128 KiB per argument: 14 of 120 KB make 1.6 MB of metadata.
+    ['metadata beyond etcd\'s 1.5 MiB request limit', ['register', 'web', '--port', '80', ...Array.from({ length: 14 }, (_, i) => ['--meta', `k${i}=${'x'.repeat(120_000)}`]).flat()]],
   ];
 
   it.each(cases)('rejects %s with exit 2, fast, sending nothing', async (_what, args) => {

@@ -33,6 +33,21 @@ it('register, discover and list work over mTLS with --cacert/--cert/--key', asyn
   }
 });
 
+it('watch and purge work over mTLS', async () => {
+  const reg = startCli([...tlsFlags(), 'register', 'tlswatch', '--id', 't1', '--address', '127.0.0.1', '--port', '443']);
+  try {
+    await reg.waitFor(/registered/);
+    const watched = await runCli([...tlsFlags(), 'watch', 'tlswatch', '--rev', '1', '--count', '1', '-o', 'ndjson']);
+    expect(watched.code, watched.stderr).toBe(0);
+    expect(JSON.parse(watched.stdout)).toMatchObject({ type: 'PUT', key: '/services/tlswatch/t1' });
+    const purged = await runCli([...tlsFlags(), 'purge', 'tlswatch', '--yes', '-o', 'json']);
+    expect(purged.code, purged.stderr).toBe(0);
+    expect(JSON.parse(purged.stdout).deleted).toHaveLength(1);
+  } finally {
+    await reg.stop();
+  }
+});
+
 it('takes the TLS files from SVCREG_CACERT, SVCREG_CERT and SVCREG_KEY', async () => {
   const r = await runCli(['--endpoints', etcd.endpoints, 'list'], { SVCREG_CACERT: certs.caFile, SVCREG_CERT: certs.clientCertFile, SVCREG_KEY: certs.clientKeyFile });
   expect(r.code).toBe(0);
@@ -69,4 +84,16 @@ it('plain http:// to a TLS endpoint fails within the timeout, pointing at https:
   expect(r.ms).toBeLessThan(10_000);
   expect(r.stderr.trim().split('\n'), r.stderr).toHaveLength(1);
   expect(r.stderr).toMatch(/closed the connection without answering; if it serves TLS, use https:\/\/ with --cacert/);
+});
+
+it('a client certificate from another CA is rejected, naming the TLS problem', async () => {
+  const other = makeCerts('another-ca');
+  try {
+    const r = await runCli(['--endpoints', etcd.endpoints, '--cacert', certs.caFile, '--cert', other.clientCertFile, '--key', other.clientKeyFile, '--timeout', '2s', 'list']);
+    expect(r.code).toBe(3);
+    expect(r.stderr.trim().split('\n'), r.stderr).toHaveLength(1);
+    expect(r.stderr).toMatch(/TLS: etcd rejected the client certificate/);
+  } finally {
+    rmSync(other.dir, { recursive: true, force: true });
+  }
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { UsageError } from '../../src/registry/errors.js';
-import { instanceKey, normalizePrefix, parseKey, prefixRangeEnd, serviceKeyPrefix, validateSegment } from '../../src/registry/keys.js';
+import { instanceKey, validatePrefix, parseKey, prefixRangeEnd, serviceKeyPrefix, validateSegment } from '../../src/registry/keys.js';
 
 describe('names and ids', () => {
   it.each([
@@ -10,6 +10,7 @@ describe('names and ids', () => {
     ['a slash', 'a/b'],
     ['a newline', 'a\nb'],
     ['a NUL', 'a\u0000b'],
+    ['half of a surrogate pair', 'a\ud800b'],
     ['DEL', 'a\u007fb'],
     ['a C1 control', 'a\u0085b'],
     ['254 characters', 'x'.repeat(254)],
@@ -23,14 +24,14 @@ describe('names and ids', () => {
 });
 
 describe('prefix', () => {
-  it('adds the missing leading and trailing slashes', () => {
-    expect(normalizePrefix('services')).toBe('/services/');
-    expect(normalizePrefix('/a/b')).toBe('/a/b/');
-    expect(normalizePrefix('/services/')).toBe('/services/');
+  it('accepts a prefix that starts and ends with a slash', () => {
+    expect(validatePrefix('/services/')).toBe('/services/');
+    expect(validatePrefix('/a/b/')).toBe('/a/b/');
+    expect(validatePrefix('/')).toBe('/');
   });
 
-  it('rejects an empty prefix', () => {
-    expect(() => normalizePrefix('')).toThrow(UsageError);
+  it.each([[''], ['services'], ['services/'], ['/services'], ['/ser\u0007vices/']])('rejects %j instead of guessing', (prefix) => {
+    expect(() => validatePrefix(prefix)).toThrow(UsageError);
   });
 });
 
