@@ -71,7 +71,7 @@ it('a CA that did not sign the server certificate fails, naming the TLS problem'
   const other = makeCerts('another-ca');
   try {
     const r = await runCli(['--endpoints', etcd.endpoints, '--cacert', other.caFile, '--cert', certs.clientCertFile, '--key', certs.clientKeyFile, '--timeout', '2s', 'list']);
-    expect(r.code).not.toBe(0);
+    expect(r.code).toBe(3);
     expect(r.stderr).toMatch(/TLS: the server certificate is not signed by --cacert/);
   } finally {
     rmSync(other.dir, { recursive: true, force: true });
