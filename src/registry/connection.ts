@@ -210,7 +210,7 @@ function transportReason(message: string): string {
   if (/self.signed|unable to (verify|get local issuer)|certificate verify failed|unknown ca/i.test(message)) return 'TLS: the server certificate is not signed by --cacert';
   if (/wrong version number|packet length too long|http_request/i.test(message)) return 'TLS: the endpoint does not speak TLS (use http://)';
   // etcd closes a plain connection to its TLS port without a word.
-  if (/socket hang up/.test(message)) return 'etcd closed the connection without answering; if it serves TLS, use https:// with --cacert';
+  if (/socket hang up|closed without an answer/.test(message)) return 'etcd closed the connection without answering; if it serves TLS, use https:// with --cacert';
   if (/SSL routines|TLS|certificate/i.test(message)) return `TLS handshake failed (${/:([a-z][^:]*):[^:]*$/i.exec(message)?.[1] ?? 'see --debug'})`;
   if (/ECONNREFUSED/.test(message)) return 'connection refused';
   if (/deadline/i.test(message)) return 'no answer within the deadline';

@@ -54,6 +54,10 @@ export class GrpcTransport implements Transport {
     return { revision: res.header.revision, kvs: res.kvs as RawKeyValue[], more: res.more, count: res.count };
   }
 
+  listPage(request: RangeRequest, deadline: number): Promise<RangeResponse> {
+    return this.range(request, deadline);
+  }
+
   async txn(request: TxnRequest, deadline: number): Promise<TxnResponse> {
     const compare = request.compare.map((c) => ({ ...c, result: 'Equal' }));
     const res = await this.client.kv.txn({ ...request, compare } as Parameters<Etcd3['kv']['txn']>[0], { deadline });

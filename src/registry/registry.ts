@@ -9,7 +9,7 @@ import { isPassing } from './health.js';
 import { matchesFilter, type InstanceFilter } from './instance.js';
 import { DEFAULT_PREFIX, instanceKey, validatePrefix, serviceKeyPrefix, validateSegment } from './keys.js';
 import { Registration, type RegisterOptions } from './registration.js';
-import { readPages, readPrefix, type Snapshot } from './snapshot.js';
+import { readPages, readPrefix, type ReadOptions, type Snapshot } from './snapshot.js';
 import { watchPrefix, type WatchEvent, type WatchOptions } from './watch.js';
 
 /** Entries per delete transaction (etcd allows 128 operations in one), and transactions in flight. */
@@ -150,7 +150,7 @@ export class Registry {
 
   /** Every instance of every service, from one snapshot. */
   async listInstances(): Promise<InstanceListing> {
-    return this.read(this.prefix);
+    return this.read(this.prefix, { large: true });
   }
 
   /**
@@ -160,7 +160,7 @@ export class Registry {
   async *listInstancePages(options: ProgressOptions = {}): AsyncGenerator<InstanceListing> {
     const conn = await this.conn();
     let read = 0;
-    for await (const page of readPages(conn, this.prefix)) {
+    for await (const page of readPages(conn, this.prefix, { large: true })) {
       read += page.kvs.length;
       options.onProgress?.(read);
       yield this.classifyAll(page);
@@ -262,7 +262,7 @@ export class Registry {
         : selection.id === undefined
           ? serviceKeyPrefix(this.prefix, selection.service)
           : instanceKey(this.prefix, selection.service, selection.id);
-    const listing = await this.read(range);
+    const listing = await this.read(range, { large: selection.service === undefined });
     const entries: PurgeEntry[] = [];
     for (const m of listing.malformed) {
       entries.push({ key: m.key, mod_revision: m.mod_revision, service: m.service, id: m.id, problem: m.problem });
@@ -319,8 +319,8 @@ export class Registry {
     this.connection = undefined;
   }
 
-  private async read(keyPrefix: string): Promise<InstanceListing> {
-    return this.classifyAll(await readPrefix(await this.conn(), keyPrefix));
+  private async read(keyPrefix: string, options: ReadOptions = {}): Promise<InstanceListing> {
+    return this.classifyAll(await readPrefix(await this.conn(), keyPrefix, options));
   }
 
   private classifyAll(snap: Snapshot): InstanceListing {

@@ -59,6 +59,8 @@ export interface TxnResponse {
 /** The requests of one endpoint. Each call rejects by `deadline` (ms since the epoch). */
 export interface Transport {
   range(request: RangeRequest, deadline: number): Promise<RangeResponse>;
+  /** The same as `range`, for the pages of large listings: it may take a faster path. */
+  listPage(request: RangeRequest, deadline: number): Promise<RangeResponse>;
   txn(request: TxnRequest, deadline: number): Promise<TxnResponse>;
   leaseGrant(ttl: number, deadline: number): Promise<{ id: string; ttl: number }>;
   leaseRevoke(id: string, deadline: number): Promise<void>;
