@@ -6,7 +6,7 @@
  */
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
-import { KvRange } from './kv-range.js';
+import type { KvRange } from './kv-range.js';
 import type { Compare, RangeRequest, RangeResponse, RawKeyValue, RequestOp, Transport, TxnRequest, TxnResponse } from './transport.js';
 
 /** TLS material, already read from files. */
@@ -90,16 +90,15 @@ function encodeOp(op: RequestOp): Json {
 export class GatewayTransport implements Transport {
   private readonly url: URL;
   private readonly agent: HttpAgent;
-  private readonly kvRange: KvRange;
+  private kvRange: Promise<KvRange> | undefined;
   private token: Promise<string> | undefined;
 
   constructor(
-    endpoint: string,
-    tls: TlsFiles | undefined,
+    private readonly endpoint: string,
+    private readonly tls: TlsFiles | undefined,
     private readonly auth: { username: string; password: string } | undefined,
   ) {
     this.url = new URL(endpoint);
-    this.kvRange = new KvRange(endpoint, tls);
     // Idle sockets are kept (and unref'd by the agent), so a registrant renews on one connection.
     const agentOptions = { keepAlive: true, maxSockets: MAX_SOCKETS };
     this.agent =
@@ -115,7 +114,9 @@ export class GatewayTransport implements Transport {
   /** Pages of listings go over gRPC: for many keys, etcd's JSON encoding is the slow part. */
   async listPage(request: RangeRequest, deadline: number): Promise<RangeResponse> {
     const token = this.auth ? await this.authToken(deadline) : undefined;
-    return this.dropExpiredToken(this.kvRange.range(request, deadline, token));
+    // Loaded on first use: discover and registrants never need it.
+    this.kvRange ??= import('./kv-range.js').then(({ KvRange }) => new KvRange(this.endpoint, this.tls));
+    return this.dropExpiredToken((await this.kvRange).range(request, deadline, token));
   }
 
   async txn(request: TxnRequest, deadline: number): Promise<TxnResponse> {
@@ -145,7 +146,7 @@ export class GatewayTransport implements Transport {
 
   close(): void {
     this.agent.destroy();
-    this.kvRange.close();
+    void this.kvRange?.then((k) => k.close());
   }
 
   private async post(path: string, body: Json, deadline: number): Promise<Json> {
