@@ -46,7 +46,8 @@ async function context(cmd: Command, proc: Process): Promise<CommandContext> {
   // Read once and dropped from the environment, so a `register -- command` child never inherits it.
   const envPassword = process.env.SVCREG_PASSWORD;
   delete process.env.SVCREG_PASSWORD;
-  if (g.passwordFile !== undefined && g.user === undefined) throw new UsageError('--password-file needs --user');
+  // A SVCREG_PASSWORD_FILE left in the environment is harmless without a user; the flag is not.
+  if (g.user === undefined && cmd.getOptionValueSourceWithGlobals('passwordFile') === 'cli') throw new UsageError('--password-file needs --user');
   if (g.user !== undefined) {
     if (g.user.includes(':')) throw new UsageError('--user takes a user name only', 'pass the password in SVCREG_PASSWORD or --password-file, or type it at the prompt');
     let password = g.passwordFile === undefined ? envPassword : readPasswordFile(g.passwordFile);

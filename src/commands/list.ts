@@ -2,7 +2,7 @@
 import { parseOutput } from '../parse.js';
 import { entryCount, warnMalformed } from '../output/io.js';
 import { printerFor } from '../output/printer.js';
-import { PROGRESS_DELAY_MS, startSpinner, type Spinner } from '../output/spinner.js';
+import { PROGRESS_DELAY_MS, startSpinner, stopAfterLastPage } from '../output/spinner.js';
 import type { CommandContext } from './context.js';
 
 export interface ListOptions {
@@ -18,28 +18,14 @@ export async function list(ctx: CommandContext, options: ListOptions): Promise<n
   const progress = quiet ? undefined : startSpinner(ctx.io, `reading ${prefix}`, PROGRESS_DELAY_MS);
   const onProgress = (read: number) => progress?.update(`reading ${prefix}: ${entryCount(read)}`);
   let malformed;
-  try {
-    if (options.instances) {
-      // Streamed: a listing of 100,000 instances is printed page by page, never held whole.
-      malformed = await printer.streamInstances(stopAfterLastPage(ctx.registry.listInstancePages({ onProgress }), progress));
-    } else {
-      const listing = await ctx.registry.list({ onProgress });
-      progress?.stop();
-      printer.services(listing);
-      malformed = listing.malformed;
-    }
-  } finally {
-    progress?.stop();
+  if (options.instances) {
+    // Streamed: a listing of 100,000 instances is printed page by page, never held whole.
+    malformed = await printer.streamInstances(stopAfterLastPage(ctx.registry.listInstancePages({ onProgress }), progress));
+  } else {
+    const listing = await ctx.registry.list({ onProgress }).finally(() => progress?.stop());
+    printer.services(listing);
+    malformed = listing.malformed;
   }
   warnMalformed(ctx.io, malformed, prefix);
   return 0;
-}
-
-/** Ends the progress once every page is read: before a table, which waits for all of them, prints. */
-async function* stopAfterLastPage<T>(pages: AsyncIterable<T>, progress: Spinner | undefined): AsyncGenerator<T> {
-  try {
-    yield* pages;
-  } finally {
-    progress?.stop();
-  }
 }

@@ -19,10 +19,14 @@ export function startSpinner(io: Io, text: string, delayMs = 0): Spinner {
   let current = text;
   let stopped = false;
   let spinner: { text: string; stop(): void } | undefined;
-  const timer = setTimeout(async () => {
-    const { default: ora } = await import('ora');
-    if (stopped) return;
-    spinner = ora({ text: current, stream: io.stderr as NodeJS.WriteStream, color: io.stderrColor ? 'cyan' : false, isEnabled: true }).start();
+  const timer = setTimeout(() => {
+    import('ora').then(
+      ({ default: ora }) => {
+        if (stopped) return;
+        spinner = ora({ text: current, stream: io.stderr as NodeJS.WriteStream, color: io.stderrColor ? 'cyan' : false, isEnabled: true }).start();
+      },
+      () => undefined, // progress is a nicety: without ora, none is shown
+    );
   }, delayMs);
   return {
     update(next) {
@@ -35,4 +39,13 @@ export function startSpinner(io: Io, text: string, delayMs = 0): Spinner {
       spinner?.stop();
     },
   };
+}
+
+/** Passes `pages` through and stops `spinner` once the last is read: before a table, which waits for all of them, prints. */
+export async function* stopAfterLastPage<T>(pages: AsyncIterable<T>, spinner: Spinner | undefined): AsyncGenerator<T> {
+  try {
+    yield* pages;
+  } finally {
+    spinner?.stop();
+  }
 }

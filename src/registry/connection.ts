@@ -8,10 +8,10 @@
 import { readFileSync } from 'node:fs';
 import type { Etcd3 } from 'etcd3';
 import { AuthError, SvcregError, UnreachableError, UsageError } from './errors.js';
-import { GatewayTransport, NoGatewayError } from './gateway.js';
+import { GatewayTransport } from './gateway.js';
 import { GrpcTransport, type GrpcSettings } from './grpc.js';
 import { sleep, withTimer } from './timers.js';
-import type { Transport } from './transport.js';
+import { GrpcStatus, isExpiredToken, NoGatewayError, type Transport } from './transport.js';
 
 /** etcd's default client URL, as etcdctl assumes it. */
 export const DEFAULT_ENDPOINT = 'http://127.0.0.1:2379';
@@ -48,12 +48,6 @@ export function parseEndpoints(endpoints: string[]): string[] {
   if (secure > 0 && secure < parsed.length) throw new UsageError('endpoints mix http:// and https://', 'use one scheme for all endpoints');
   return parsed;
 }
-
-const GRPC_CANCELLED = 1;
-const GRPC_DEADLINE_EXCEEDED = 4;
-const GRPC_PERMISSION_DENIED = 7;
-const GRPC_UNAVAILABLE = 14;
-const GRPC_UNAUTHENTICATED = 16;
 
 function pem(value: string | Buffer | undefined, what: string): Buffer | undefined {
   if (value === undefined || Buffer.isBuffer(value)) return value;
@@ -158,16 +152,16 @@ export class Connection {
     const prefix = what ? `${what}: ` : '';
     const code = (err as { code?: unknown })?.code;
     if (
-      code === GRPC_PERMISSION_DENIED ||
-      code === GRPC_UNAUTHENTICATED ||
+      code === GrpcStatus.PERMISSION_DENIED ||
+      code === GrpcStatus.UNAUTHENTICATED ||
       /permission denied|authentication failed|user name (not found|is empty)|auth.*not enabled|invalid auth token|UNAUTHENTICATED/i.test(message)
     ) {
       return new AuthError(`${prefix}${message}`, 'check --user and SVCREG_PASSWORD, and the role granted on the prefix', { cause: err });
     }
     if (
-      code === GRPC_CANCELLED ||
-      code === GRPC_DEADLINE_EXCEEDED ||
-      code === GRPC_UNAVAILABLE ||
+      code === GrpcStatus.CANCELLED ||
+      code === GrpcStatus.DEADLINE_EXCEEDED ||
+      code === GrpcStatus.UNAVAILABLE ||
       /deadline|unavailable|cancelled|ECONNREFUSED|No connection established|failed to connect|leader changed|no leader|timed out|client was already closed/i.test(message)
     ) {
       return new UnreachableError(`${prefix}etcd at ${where} is unreachable (${transportReason(message)})`, 'check that etcd is running and --endpoints is right', {
@@ -193,11 +187,6 @@ export class Connection {
     });
     return transport;
   }
-}
-
-/** An auth token etcd no longer accepts: authenticating again fixes it. */
-function isExpiredToken(err: unknown): boolean {
-  return /invalid auth token|auth token is expired/i.test((err as Error)?.message ?? '');
 }
 
 function firstLine(message: string): string {

@@ -7,7 +7,21 @@
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type { KvRange } from './kv-range.js';
-import type { Compare, RangeRequest, RangeResponse, RawKeyValue, RequestOp, Transport, TxnRequest, TxnResponse } from './transport.js';
+import {
+  asRequestError,
+  EtcdRequestError,
+  GrpcStatus,
+  isExpiredToken,
+  NoGatewayError,
+  type Compare,
+  type RangeRequest,
+  type RangeResponse,
+  type RawKeyValue,
+  type RequestOp,
+  type Transport,
+  type TxnRequest,
+  type TxnResponse,
+} from './transport.js';
 
 /** TLS material, already read from files. */
 export interface TlsFiles {
@@ -16,18 +30,6 @@ export interface TlsFiles {
   key?: Buffer;
 }
 
-/** An error etcd answered with, or a transport failure, with its gRPC status code. */
-export class EtcdRequestError extends Error {
-  constructor(message: string, readonly code: number) {
-    super(message);
-  }
-}
-
-/** The endpoint answers HTTP but has no JSON gateway (disabled, or not etcd): use gRPC. */
-export class NoGatewayError extends Error {}
-
-const GRPC_DEADLINE_EXCEEDED = 4;
-const GRPC_UNAVAILABLE = 14;
 /** Sockets per endpoint: plenty for a process holding many registrations. */
 const MAX_SOCKETS = 16;
 
@@ -89,6 +91,7 @@ function encodeOp(op: RequestOp): Json {
 /** The requests of one endpoint, over its JSON gateway. */
 export class GatewayTransport implements Transport {
   private readonly url: URL;
+  private readonly host: string;
   private readonly agent: HttpAgent;
   private kvRange: Promise<KvRange> | undefined;
   private token: Promise<string> | undefined;
@@ -99,6 +102,8 @@ export class GatewayTransport implements Transport {
     private readonly auth: { username: string; password: string } | undefined,
   ) {
     this.url = new URL(endpoint);
+    // URL keeps an IPv6 address in brackets; http would look that up as a host name.
+    this.host = this.url.hostname.replace(/^\[(.*)\]$/, '$1');
     // Idle sockets are kept (and unref'd by the agent), so a registrant renews on one connection.
     const agentOptions = { keepAlive: true, maxSockets: MAX_SOCKETS };
     this.agent =
@@ -113,10 +118,12 @@ export class GatewayTransport implements Transport {
 
   /** Pages of listings go over gRPC: for many keys, etcd's JSON encoding is the slow part. */
   async listPage(request: RangeRequest, deadline: number): Promise<RangeResponse> {
-    const token = this.auth ? await this.authToken(deadline) : undefined;
+    return this.authenticated(deadline, async (token) => (await this.rangeClient()).range(request, deadline, token));
+  }
+
+  private rangeClient(): Promise<KvRange> {
     // Loaded on first use: discover and registrants never need it.
-    this.kvRange ??= import('./kv-range.js').then(({ KvRange }) => new KvRange(this.endpoint, this.tls));
-    return this.dropExpiredToken((await this.kvRange).range(request, deadline, token));
+    return (this.kvRange ??= import('./kv-range.js').then(({ KvRange }) => new KvRange(this.endpoint, this.tls)));
   }
 
   async txn(request: TxnRequest, deadline: number): Promise<TxnResponse> {
@@ -146,21 +153,28 @@ export class GatewayTransport implements Transport {
 
   close(): void {
     this.agent.destroy();
-    void this.kvRange?.then((k) => k.close());
+    void this.kvRange?.then(
+      (k) => k.close(),
+      () => undefined,
+    );
   }
 
-  private async post(path: string, body: Json, deadline: number): Promise<Json> {
-    const headers: Record<string, string> = { 'content-type': 'application/json' };
-    if (this.auth) headers.authorization = await this.authToken(deadline);
-    return this.dropExpiredToken(this.send(path, body, headers, deadline));
+  private post(path: string, body: Json, deadline: number): Promise<Json> {
+    const json = { 'content-type': 'application/json' };
+    return this.authenticated(deadline, (token) => this.send(path, body, token ? { ...json, authorization: token } : json, deadline));
   }
 
-  /** Forgets a token etcd no longer accepts, so the next attempt authenticates again. */
-  private async dropExpiredToken<T>(request: Promise<T>): Promise<T> {
+  /**
+   * Runs `request` with the auth token, when auth is on. A token etcd no longer
+   * accepts is forgotten (unless another request already replaced it), so the
+   * next attempt authenticates again.
+   */
+  private async authenticated<T>(deadline: number, request: (token: string | undefined) => Promise<T>): Promise<T> {
+    const token = this.auth ? this.authToken(deadline) : undefined;
     try {
-      return await request;
+      return await request(await token);
     } catch (err) {
-      if (/invalid auth token|auth token is expired/i.test((err as Error).message)) this.token = undefined;
+      if (token && this.token === token && isExpiredToken(err)) this.token = undefined;
       throw err;
     }
   }
@@ -180,11 +194,11 @@ export class GatewayTransport implements Transport {
     const request = this.url.protocol === 'https:' ? httpsRequest : httpRequest;
     return new Promise((resolve, reject) => {
       const req = request(
-        { host: this.url.hostname, port: this.url.port, path, method: 'POST', agent: this.agent, headers },
+        { host: this.host, port: this.url.port, path, method: 'POST', agent: this.agent, headers },
         (res) => readAnswer(res).then(resolve, (err) => reject(asRequestError(err))),
       );
       const timer = setTimeout(
-        () => req.destroy(new EtcdRequestError('no answer within the deadline', GRPC_DEADLINE_EXCEEDED)),
+        () => req.destroy(new EtcdRequestError('no answer within the deadline', GrpcStatus.DEADLINE_EXCEEDED)),
         Math.max(0, deadline - Date.now()),
       );
       req.on('close', () => clearTimeout(timer));
@@ -192,11 +206,6 @@ export class GatewayTransport implements Transport {
       req.end(JSON.stringify(body));
     });
   }
-}
-
-/** Socket and TLS failures count as an unreachable endpoint; their message names the cause. */
-function asRequestError(err: Error): Error {
-  return err instanceof EtcdRequestError || err instanceof NoGatewayError ? err : new EtcdRequestError(err.message, GRPC_UNAVAILABLE);
 }
 
 async function readAnswer(res: IncomingMessage): Promise<Json> {

@@ -5,12 +5,9 @@
  * one-shot reads that fit in the gateway never pay for it.
  */
 import type { ClientHttp2Session } from 'node:http2';
-import { EtcdRequestError, type TlsFiles } from './gateway.js';
+import type { TlsFiles } from './gateway.js';
 import { decodeRangeResponse, encodeRangeRequest } from './protobuf.js';
-import type { RangeRequest, RangeResponse } from './transport.js';
-
-const GRPC_DEADLINE_EXCEEDED = 4;
-const GRPC_UNAVAILABLE = 14;
+import { asRequestError, EtcdRequestError, GrpcStatus, type RangeRequest, type RangeResponse } from './transport.js';
 /** Flow-control window: a page of several MB arrives without waiting for window updates. */
 const WINDOW_BYTES = 64 * 1024 * 1024;
 
@@ -24,10 +21,14 @@ export class KvRange {
 
   /** Reads one range; `token` is an etcd auth token, when auth is on. */
   async range(request: RangeRequest, deadline: number, token: string | undefined): Promise<RangeResponse> {
-    const body = await this.call(encodeRangeRequest(request), deadline, token).catch((err: Error) => {
-      throw err instanceof EtcdRequestError ? err : new EtcdRequestError(err.message, GRPC_UNAVAILABLE);
-    });
-    return decodeRangeResponse(body.subarray(5, 5 + body.readUInt32BE(1)));
+    try {
+      const body = await this.call(encodeRangeRequest(request), deadline, token);
+      const length = body.length >= 5 ? body.readUInt32BE(1) : -1;
+      if (length < 0 || body.length < 5 + length) throw new EtcdRequestError('the answer was cut short', GrpcStatus.UNAVAILABLE);
+      return decodeRangeResponse(body.subarray(5, 5 + length));
+    } catch (err) {
+      throw asRequestError(err as Error);
+    }
   }
 
   private async call(message: Buffer, deadline: number, token: string | undefined): Promise<Buffer> {
@@ -45,27 +46,27 @@ export class KvRange {
       const onStatus = (h: Record<string, unknown>) => {
         if (h['grpc-status'] !== undefined) {
           status = String(h['grpc-status']);
-          statusMessage = decodeURIComponent(String(h['grpc-message'] ?? ''));
+          statusMessage = percentDecoded(String(h['grpc-message'] ?? ''));
         }
       };
       const timer = setTimeout(() => {
         // A member that stopped answering may hold the whole session: start afresh next time.
         this.drop(session);
         stream.close();
-        reject(new EtcdRequestError('no answer within the deadline', GRPC_DEADLINE_EXCEEDED));
+        reject(new EtcdRequestError('no answer within the deadline', GrpcStatus.DEADLINE_EXCEEDED));
       }, Math.max(0, deadline - Date.now()));
       stream.on('response', onStatus); // a trailers-only answer carries the status in its headers
       stream.on('trailers', onStatus);
       stream.on('data', (c: Buffer) => chunks.push(c));
+      // One failed stream leaves the session to the others; a failed session ends them all.
       stream.on('error', (err) => {
         clearTimeout(timer);
-        this.drop(session);
-        reject(new EtcdRequestError(err.message, GRPC_UNAVAILABLE));
+        reject(new EtcdRequestError(err.message, GrpcStatus.UNAVAILABLE));
       });
       stream.on('end', () => {
         clearTimeout(timer);
         if (status === undefined) {
-          reject(new EtcdRequestError('the connection closed without an answer', GRPC_UNAVAILABLE));
+          reject(new EtcdRequestError('the connection closed without an answer', GrpcStatus.UNAVAILABLE));
           return;
         }
         if (status !== '0') {
@@ -101,5 +102,14 @@ export class KvRange {
   private drop(session: ClientHttp2Session): void {
     if (this.session === session) this.session = undefined;
     session.destroy();
+  }
+}
+
+/** gRPC percent-encodes its status message; a malformed one is shown as it came. */
+function percentDecoded(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
   }
 }

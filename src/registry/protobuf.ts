@@ -68,6 +68,7 @@ class Reader {
       else return this.bigVarint(lo, shift, b);
       shift += 7;
     } while (b & 0x80);
+    this.check();
     return String(lo);
   }
 
@@ -76,29 +77,55 @@ class Reader {
     let b = first;
     for (;;) {
       n |= BigInt(b & 0x7f) << BigInt(shift);
-      if (!(b & 0x80)) return BigInt.asIntN(64, n).toString();
+      if (!(b & 0x80)) {
+        this.check();
+        return BigInt.asIntN(64, n).toString();
+      }
       shift += 7;
       b = this.buf[this.pos++];
     }
   }
 
+  /** A varint known to be small: a tag, a length, a flag. */
   varint(): number {
-    return Number(this.varintString());
+    let n = 0;
+    let shift = 0;
+    let b: number;
+    do {
+      if (shift > 49) throw new Error('protobuf: a length or tag is too large');
+      b = this.buf[this.pos++];
+      n += (b & 0x7f) * 2 ** shift;
+      shift += 7;
+    } while (b & 0x80);
+    this.check();
+    return n;
   }
 
   bytes(): Buffer {
     const length = this.varint();
     const b = this.buf.subarray(this.pos, this.pos + length);
     this.pos += length;
+    this.check();
     return b;
   }
 
   skip(wire: number): void {
     if (wire === VARINT) this.varintString();
-    else if (wire === LENGTH_DELIMITED) this.pos += this.varint();
+    else if (wire === LENGTH_DELIMITED) this.skipBytes(this.varint());
     else if (wire === 1) this.pos += 8;
     else if (wire === 5) this.pos += 4;
-    else throw new Error(`unexpected protobuf wire type ${wire}`);
+    else throw new Error(`protobuf: unexpected wire type ${wire}`);
+    this.check();
+  }
+
+  skipBytes(length: number): void {
+    this.pos += length;
+    this.check();
+  }
+
+  /** A field that runs past its message means the answer is not what it claims to be. */
+  private check(): void {
+    if (this.pos > this.end) throw new Error('protobuf: a field runs past the end of its message');
   }
 
   /** The next field's number and wire type. */
@@ -134,7 +161,7 @@ export function decodeRangeResponse(buf: Buffer): RangeResponse {
     if ((field === 1 || field === 2) && wire === LENGTH_DELIMITED) {
       const length = r.varint();
       const inner = new Reader(buf, r.pos, r.pos + length);
-      r.pos += length;
+      r.skipBytes(length);
       if (field === 2) {
         res.kvs.push(decodeKeyValue(inner));
         continue;

@@ -4,7 +4,7 @@
  */
 import { Connection, type ConnectionOptions } from './connection.js';
 import { classify, type InstanceRecord, type MalformedEntry } from './entry.js';
-import { NotFoundError, UsageError } from './errors.js';
+import { NotFoundError, SvcregError, UsageError } from './errors.js';
 import { isPassing } from './health.js';
 import { matchesFilter, type InstanceFilter } from './instance.js';
 import { DEFAULT_PREFIX, instanceKey, validatePrefix, serviceKeyPrefix, validateSegment } from './keys.js';
@@ -293,6 +293,17 @@ export class Registry {
       const success = keys.map((key) => ({ request_delete_range: { key } }));
       return (await conn.call('delete', (t, deadline) => t.txn({ compare, success }, deadline))).succeeded;
     };
+    const deleteBatch = async (batch: PurgeEntry[]) => {
+      try {
+        if (await deleteIfUnchanged(batch)) return batch;
+      } catch (err) {
+        // A cluster started with a --max-txn-ops below the batch: go one by one.
+        if (!/too many operations/i.test((err as Error).message)) throw err;
+      }
+      const gone: PurgeEntry[] = [];
+      for (const e of batch) if (await deleteIfUnchanged([e])) gone.push(e);
+      return gone;
+    };
     const deleted = new Set<PurgeEntry>();
     let next = 0;
     let done = 0;
@@ -300,8 +311,7 @@ export class Registry {
       while (next < entries.length) {
         const batch = entries.slice(next, (next += PURGE_BATCH));
         try {
-          if (await deleteIfUnchanged(batch)) batch.forEach((e) => deleted.add(e));
-          else for (const e of batch) if (await deleteIfUnchanged([e])) deleted.add(e);
+          for (const e of await deleteBatch(batch)) deleted.add(e);
         } catch (err) {
           next = entries.length; // the other workers stop too
           throw err;
@@ -309,7 +319,13 @@ export class Registry {
         options.onProgress?.((done += batch.length));
       }
     };
-    await Promise.all(Array.from({ length: PURGE_CONCURRENCY }, worker));
+    // Every worker finishes its transaction before a failure is reported, so the count below is whole.
+    const failures = (await Promise.allSettled(Array.from({ length: PURGE_CONCURRENCY }, worker))).filter((r) => r.status === 'rejected');
+    if (failures.length > 0) {
+      const err = (failures[0] as PromiseRejectedResult).reason as Error;
+      const partial = `${deleted.size} of ${entries.length} deleted before it`;
+      throw err instanceof SvcregError ? new (err.constructor as typeof SvcregError)(`${err.message} (${partial})`, err.hint, { cause: err }) : err;
+    }
     return { deleted: entries.filter((e) => deleted.has(e)), skipped: entries.filter((e) => !deleted.has(e)) };
   }
 

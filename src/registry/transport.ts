@@ -68,3 +68,26 @@ export interface Transport {
   leaseKeepAlive(id: string, deadline: number): Promise<number>;
   close(): void;
 }
+
+/** The gRPC status codes svcreg acts on (the JSON gateway reports them too). */
+export const GrpcStatus = { CANCELLED: 1, DEADLINE_EXCEEDED: 4, PERMISSION_DENIED: 7, UNAVAILABLE: 14, UNAUTHENTICATED: 16 } as const;
+
+/** An error etcd answered with, or a transport failure, with its gRPC status code. */
+export class EtcdRequestError extends Error {
+  constructor(message: string, readonly code: number) {
+    super(message);
+  }
+}
+
+/** The endpoint answers HTTP but has no JSON gateway (disabled, or not etcd): use gRPC. */
+export class NoGatewayError extends Error {}
+
+/** Socket and TLS failures count as an unreachable endpoint; their message names the cause. */
+export function asRequestError(err: Error): Error {
+  return err instanceof EtcdRequestError || err instanceof NoGatewayError ? err : new EtcdRequestError(err.message, GrpcStatus.UNAVAILABLE);
+}
+
+/** An auth token etcd no longer accepts: authenticating again fixes it. */
+export function isExpiredToken(err: unknown): boolean {
+  return /invalid auth token|auth token is expired/i.test((err as Error)?.message ?? '');
+}

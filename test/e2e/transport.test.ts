@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, startCli } from '../harness/cli.js';
 import { makeCerts, type Certs } from '../harness/certs.js';
 import { startEtcd, type EtcdCluster } from '../harness/etcd.js';
+import { TcpProxy } from '../harness/proxy.js';
 
 const NO_GATEWAY = ['--enable-grpc-gateway=false'];
 
@@ -72,5 +73,34 @@ describe('a TLS etcd with its JSON gateway off', () => {
     const r = await runCli(['--endpoints', etcd.endpoints, '--cacert', certs.caFile, '--timeout', '2s', 'list']);
     expect(r.code).toBe(3);
     expect(r.stderr).toMatch(/TLS: etcd rejected the client certificate/);
+  });
+});
+
+describe('an IPv6 endpoint', () => {
+  let etcd: EtcdCluster;
+  let proxy: TcpProxy;
+  beforeAll(async () => {
+    etcd = await startEtcd();
+    // etcd itself listens on 127.0.0.1; the proxy gives it an address on ::1.
+    proxy = await TcpProxy.start(Number(new URL(etcd.endpoints).port), '::1');
+  });
+  afterAll(async () => {
+    await proxy?.close();
+    await etcd?.stop();
+  });
+
+  it('http://[::1]:port works for register, discover, list --instances and watch', async () => {
+    const flags = ['--endpoints', proxy.url];
+    expect(proxy.url).toMatch(/^http:\/\/\[::1\]:\d+$/);
+    const reg = startCli([...flags, 'register', 'six', '--id', 'v6', '--address', '::1', '--port', '80']);
+    try {
+      await reg.waitFor(/^registered /);
+      expect((await runCli([...flags, 'discover', 'six', '-o', 'addr'])).stdout).toBe('[::1]:80\n');
+      expect(JSON.parse((await runCli([...flags, 'list', '--instances', '-o', 'json'])).stdout)).toMatchObject([{ key: '/services/six/v6' }]);
+      const watched = await runCli([...flags, 'watch', 'six', '--rev', '1', '--count', '1', '-o', 'ndjson']);
+      expect(JSON.parse(watched.stdout)).toMatchObject({ type: 'PUT', key: '/services/six/v6' });
+    } finally {
+      await reg.stop();
+    }
   });
 });

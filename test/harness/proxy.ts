@@ -11,14 +11,15 @@ export class TcpProxy {
   private constructor(
     private readonly server: Server,
     readonly port: number,
+    private readonly host: string,
   ) {}
 
   get url(): string {
-    return `http://127.0.0.1:${this.port}`;
+    return `http://${this.host.includes(':') ? `[${this.host}]` : this.host}:${this.port}`;
   }
 
-  /** Starts a proxy to `targetPort` on 127.0.0.1. */
-  static start(targetPort: number): Promise<TcpProxy> {
+  /** Starts a proxy to `targetPort` on 127.0.0.1, listening on `host` (IPv6 loopback: `::1`). */
+  static start(targetPort: number, host = '127.0.0.1'): Promise<TcpProxy> {
     return new Promise((resolve, reject) => {
       let proxy: TcpProxy;
       const server = createServer((client) => {
@@ -36,8 +37,8 @@ export class TcpProxy {
         upstream.pipe(client);
       });
       server.on('error', reject);
-      server.listen(0, '127.0.0.1', () => {
-        proxy = new TcpProxy(server, (server.address() as { port: number }).port);
+      server.listen(0, host, () => {
+        proxy = new TcpProxy(server, (server.address() as { port: number }).port, host);
         resolve(proxy);
       });
     });

@@ -34,6 +34,12 @@ describe('protobuf codec', () => {
     expect(res.kvs).toEqual(kvs.map(({ version: _version, ...kv }) => kv));
   });
 
+  it('throws on an answer cut short instead of returning a shorter listing', () => {
+    const message = RangeResponse.fromObject({ header: { revision: '3' }, kvs: [{ key: Buffer.from('/services/a/b'), value: Buffer.from('{}') }] });
+    const full = Buffer.from(RangeResponse.encode(message).finish());
+    expect(() => decodeRangeResponse(full.subarray(0, full.length - 2))).toThrow(/runs past the end/);
+  });
+
   it('decodes an empty answer as no keys', () => {
     expect(decodeRangeResponse(Buffer.alloc(0))).toEqual({ revision: '0', kvs: [], more: false, count: '0' });
   });
