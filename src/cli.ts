@@ -8,7 +8,7 @@ import { Command, Option } from 'commander';
 import type { CommandContext, Signal } from './commands/context.js';
 import { processIo } from './output/io.js';
 import { parseDuration, splitList } from './parse.js';
-import { DEFAULT_ENDPOINT, DEFAULT_TIMEOUT_MS } from './registry/connection.js';
+import { DEFAULT_ENDPOINT, DEFAULT_TIMEOUT_MS } from './registry/endpoints.js';
 import { UsageError } from './registry/errors.js';
 import { DEFAULT_PREFIX } from './registry/keys.js';
 import type { Registry } from './registry/registry.js';

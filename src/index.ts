@@ -21,5 +21,5 @@ export { decodeInstance, encodeInstance, matchesFilter } from './registry/instan
 export type { InstanceRecord, MalformedEntry } from './registry/entry.js';
 export { DEFAULT_PREFIX, validateSegment, validatePrefix, instanceKey } from './registry/keys.js';
 export type { ConnectionOptions } from './registry/connection.js';
-export { DEFAULT_ENDPOINT, DEFAULT_TIMEOUT_MS } from './registry/connection.js';
+export { DEFAULT_ENDPOINT, DEFAULT_TIMEOUT_MS } from './registry/endpoints.js';
 export * from './registry/errors.js';

@@ -7,16 +7,13 @@
  */
 import { readFileSync } from 'node:fs';
 import type { Etcd3 } from 'etcd3';
+import { DEFAULT_ENDPOINT, DEFAULT_TIMEOUT_MS, parseEndpoints } from './endpoints.js';
 import { AuthError, SvcregError, UnreachableError, UsageError } from './errors.js';
 import { GatewayTransport } from './gateway.js';
 import { GrpcTransport, type GrpcSettings } from './grpc.js';
 import { sleep, withTimer } from './timers.js';
 import { GrpcStatus, isExpiredToken, NoGatewayError, type Transport } from './transport.js';
 
-/** etcd's default client URL, as etcdctl assumes it. */
-export const DEFAULT_ENDPOINT = 'http://127.0.0.1:2379';
-/** Deadline of each request unless `timeoutMs` says otherwise. */
-export const DEFAULT_TIMEOUT_MS = 5000;
 
 /** How to reach etcd. File paths or the PEM contents themselves are accepted for TLS. */
 export interface ConnectionOptions {
@@ -26,27 +23,6 @@ export interface ConnectionOptions {
   timeoutMs?: number;
   tls?: { cacert?: string | Buffer; cert?: string | Buffer; key?: string | Buffer };
   auth?: { username: string; password: string };
-}
-
-/** Parses endpoint URLs; throws a UsageError for anything that is not http(s)://host:port. */
-export function parseEndpoints(endpoints: string[]): string[] {
-  if (endpoints.length === 0) throw new UsageError('no etcd endpoint given');
-  const parsed = endpoints.map((raw) => {
-    const text = raw.includes('://') ? raw : `http://${raw}`;
-    let url: URL;
-    try {
-      url = new URL(text);
-    } catch {
-      throw new UsageError(`invalid endpoint ${JSON.stringify(raw)}`, 'use http://host:port or https://host:port');
-    }
-    if ((url.protocol !== 'http:' && url.protocol !== 'https:') || !url.hostname || (url.pathname !== '/' && url.pathname !== '')) {
-      throw new UsageError(`invalid endpoint ${JSON.stringify(raw)}`, 'use http://host:port or https://host:port');
-    }
-    return `${url.protocol}//${url.hostname}:${url.port || '2379'}`;
-  });
-  const secure = parsed.filter((e) => e.startsWith('https:')).length;
-  if (secure > 0 && secure < parsed.length) throw new UsageError('endpoints mix http:// and https://', 'use one scheme for all endpoints');
-  return parsed;
 }
 
 function pem(value: string | Buffer | undefined, what: string): Buffer | undefined {

@@ -1,16 +1,37 @@
 /**
  * Runs the built CLI (bin/svcreg.js -> dist/) as a real child process. Every child
- * is killed by its PID when a test leaves it behind.
+ * is killed by its PID when a test leaves it behind, with whatever it started (the
+ * CLI under `script` on a pty, the command of `register --`).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 export const BIN = fileURLToPath(new URL('../../bin/svcreg.js', import.meta.url));
 
 const live = new Set<ChildProcess>();
 process.on('exit', () => {
-  for (const child of live) child.kill('SIGKILL');
+  for (const child of live) killTree(child.pid!, 'SIGKILL');
 });
+
+/** The PIDs `pid` started, from /proc (none once it has exited). */
+function childrenOf(pid: number): number[] {
+  try {
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').split(' ').filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
+}
+
+/** Sends `signal` to `pid` and everything it started, the descendants first. */
+function killTree(pid: number, signal: NodeJS.Signals): void {
+  for (const child of childrenOf(pid)) killTree(child, signal);
+  try {
+    process.kill(pid, signal);
+  } catch {
+    // already gone
+  }
+}
 
 export interface CliResult {
   code: number | null;
@@ -34,7 +55,11 @@ export class CliProcess {
   readonly exited: Promise<CliResult>;
   private readonly started = Date.now();
 
-  constructor(readonly child: ChildProcess) {
+  /** With `wrapped`, the CLI runs under another process (`script`), and signals go to both. */
+  constructor(
+    readonly child: ChildProcess,
+    private readonly wrapped = false,
+  ) {
     live.add(child);
     child.stdout!.on('data', (d) => (this.stdout += d));
     child.stderr!.on('data', (d) => (this.stderr += d));
@@ -66,14 +91,15 @@ export class CliProcess {
   }
 
   signal(signal: NodeJS.Signals): void {
-    this.child.kill(signal);
+    if (this.wrapped) killTree(this.pid, signal);
+    else this.child.kill(signal);
   }
 
   /** Stops the child if it is still running (SIGKILL after a grace period). */
   async stop(): Promise<CliResult> {
     if (this.child.exitCode === null && this.child.signalCode === null) {
-      this.child.kill('SIGTERM');
-      const timer = setTimeout(() => this.child.kill('SIGKILL'), 5000);
+      this.signal('SIGTERM');
+      const timer = setTimeout(() => killTree(this.pid, 'SIGKILL'), 5000);
       const result = await this.exited;
       clearTimeout(timer);
       return result;
@@ -90,7 +116,7 @@ export function startCli(args: string[], env: Record<string, string | undefined>
 /** Runs the CLI to completion (killed after `timeoutMs`). */
 export async function runCli(args: string[], env: Record<string, string | undefined> = {}, timeoutMs = 30_000): Promise<CliResult> {
   const p = startCli(args, env);
-  const timer = setTimeout(() => p.child.kill('SIGKILL'), timeoutMs);
+  const timer = setTimeout(() => killTree(p.pid, 'SIGKILL'), timeoutMs);
   try {
     return await p.exited;
   } finally {

@@ -16,5 +16,5 @@ export function startCliOnTty(args: string[], env: Record<string, string | undef
   // A pty made by `script` without a terminal around it is 0 columns wide: give it a size.
   const command = `stty cols 100 rows 40; exec ${[process.execPath, BIN, ...args].map(quote).join(' ')}${redirect}`;
   const child = spawn('script', ['-qefc', command, '/dev/null'], { env: cliEnv({ TERM: 'dumb', ...env }), stdio: ['pipe', 'pipe', 'pipe'] });
-  return new CliProcess(child);
+  return new CliProcess(child, true);
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { UsageError } from '../../src/registry/errors.js';
-import { parseEndpoints } from '../../src/registry/connection.js';
+import { parseEndpoints } from '../../src/registry/endpoints.js';
 import { parseDuration, parseInteger, parseMeta, parseOutput, parsePort, splitList } from '../../src/parse.js';
 
 describe('parseDuration', () => {
