@@ -4,7 +4,7 @@
  * nothing that changed after it was listed is deleted.
  */
 import { parseOutput } from '../parse.js';
-import { entryCount, message, warn } from '../output/io.js';
+import { entryCount, message, thousands, warn } from '../output/io.js';
 import { printerFor } from '../output/printer.js';
 import { PROGRESS_DELAY_MS, startSpinner } from '../output/spinner.js';
 import { confirm } from '../output/prompt.js';
@@ -51,7 +51,7 @@ export async function purge(ctx: CommandContext, service: string | undefined, op
   const progress = startSpinner(ctx.io, `deleting ${what}`, PROGRESS_DELAY_MS);
   let result;
   try {
-    result = await ctx.registry.purge(entries, { onProgress: (done) => progress.update(`deleted ${done.toLocaleString('en-US')} of ${what}`) });
+    result = await ctx.registry.purge(entries, { onProgress: (done) => progress.update(`deleted ${thousands(done)} of ${what}`) });
   } finally {
     progress.stop();
   }
