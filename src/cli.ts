@@ -143,13 +143,15 @@ Examples:
     .option('--check-timeout <duration>', 'deadline of each check (default: 2s)')
     .option('--check-failures <n>', 'failures in a row before a passing instance turns critical (default: 3)')
     .option('--drain <duration>', 'on SIGTERM/SIGINT: mark critical, wait this long, then stop (a second signal stops at once)')
+    .option('--kill-timeout <duration>', 'with -- command: SIGKILL it if it has not exited this long after its stop signal (default: 10s)')
     .addHelpText(
       'after',
       `
 Prints one line (one JSON object with -o json) once the key is written, so a script can wait for it.
 Revokes the lease on SIGINT/SIGTERM/SIGHUP, so the key disappears at once, and exits 0.
-With -- command, runs it with inherited stdio, forwards signals, deregisters when it exits,
-and exits with its code.
+With -- command, runs it with inherited stdio and deregisters when it exits. A stop signal
+revokes the lease at once, whatever the command does, and is passed on to it (after the
+drain, with --drain); it is killed if still running --kill-timeout later. Exits with its code.
 
 With a health check, the instance is stored with health "critical" until the first check passes,
 and discover returns only passing instances.

@@ -1,8 +1,9 @@
 /** What every command receives from cli.ts: where to print, the registry, and process signals. */
 import type { Io } from '../output/io.js';
 import type { Registry } from '../registry/registry.js';
+import type { Signal } from '../supervise/supervisor.js';
 
-export type Signal = 'SIGINT' | 'SIGTERM' | 'SIGHUP';
+export type { Signal } from '../supervise/supervisor.js';
 
 export interface CommandContext {
   io: Io;

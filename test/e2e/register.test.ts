@@ -194,6 +194,20 @@ describe('svcreg register -- command', () => {
     expect(await get(`${prefix}web/w1`)).toBeNull();
   });
 
+  it('stops the child and exits 6 when another registrant takes the key over', async () => {
+    const { prefix, args } = flags();
+    const script = `process.on('SIGTERM', () => { console.log('child stopping'); process.exit(0); }); console.log('ready'); setInterval(() => {}, 1000)`;
+    const p = register(['web', '--id', 'w1', '--address', '127.0.0.1', '--port', '80', '--ttl', '3', ...args, ...node(script)]);
+    await p.waitFor(/ready/);
+    const second = register(['web', '--id', 'w1', '--address', '127.0.0.2', '--port', '81', '--replace', ...args]);
+    await second.waitFor(/registered/);
+    const result = await p.exited;
+    expect(result.stdout).toMatch(/child stopping/);
+    expect(result.code).toBe(6);
+    expect(JSON.parse((await get(`${prefix}web/w1`))!).port).toBe(81);
+    await second.stop();
+  });
+
   it('does not start the command when the id is taken', async () => {
     const { args } = flags();
     const first = register(['web', '--id', 'w1', '--address', '127.0.0.1', '--port', '80', ...args]);

@@ -179,7 +179,10 @@ describe('health checks', () => {
       server.set(true);
       await watch.waitFor(/"status":"passing"/);
       const puts = watch.stdout.trim().split('\n').map((l) => JSON.parse(l));
-      expect(puts.map((e) => `${e.type} ${e.instance.health.status}`)).toEqual(['PUT critical', 'PUT passing']);
+      const statuses = puts.map((e) => `${e.type} ${e.instance.health.status}`);
+      // Registered critical, then the first check's result (critical, with its output), then passing.
+      expect(statuses.at(-1)).toBe('PUT passing');
+      expect(new Set(statuses.slice(0, -1))).toEqual(new Set(['PUT critical']));
     } finally {
       await server.close();
     }
@@ -187,7 +190,7 @@ describe('health checks', () => {
 
   it('rejects check options without a check, and malformed checks, with exit 2', async () => {
     const { args } = flags();
-    for (const bad of [['--check-interval', '1s'], ['--check-tcp', 'nohost'], ['--check-http', 'ftp://x'], ['--check-cmd', 'true', '--check-failures', '0'], ['--drain', 'soon']]) {
+    for (const bad of [['--check-interval', '1s'], ['--check-tcp', 'nohost'], ['--check-http', 'ftp://x'], ['--check-cmd', 'true', '--check-failures', '0'], ['--drain', 'soon'], ['--kill-timeout', 'soon'], ['--kill-timeout', '0s']]) {
       const r = await runCli(['register', 'web', '--port', '1', ...bad, ...args]);
       expect(r.code, `${bad.join(' ')}: ${r.stderr}`).toBe(2);
     }
