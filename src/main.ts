@@ -12,6 +12,7 @@ import {
   SvcregError,
   UnreachableError,
   UsageError,
+  WritesRefusedError,
 } from './registry/errors.js';
 import type { Registry } from './registry/registry.js';
 
@@ -24,6 +25,7 @@ export function exitCodeOf(err: unknown): number {
   if (err instanceof AlreadyRegisteredError) return 5;
   if (err instanceof RegistrationLostError) return 6;
   if (err instanceof AuthError) return 7;
+  if (err instanceof WritesRefusedError) return 8;
   return 1;
 }
 

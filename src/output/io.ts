@@ -3,6 +3,7 @@
  * to stderr. Colour only on a TTY, never with NO_COLOR or --no-color.
  */
 import type { MalformedEntry } from '../registry/entry.js';
+import { monotonicMs } from '../registry/timers.js';
 import type { WatchStatus } from '../registry/watch.js';
 
 export interface Io {
@@ -78,7 +79,7 @@ export function throttle<T>(intervalMs: number, fn: (value: T, suppressed: numbe
   let last = -Infinity;
   let suppressed = 0;
   return (value) => {
-    const now = Date.now();
+    const now = monotonicMs();
     if (now - last < intervalMs) {
       suppressed++;
       return;

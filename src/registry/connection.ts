@@ -8,10 +8,10 @@
 import { readFileSync } from 'node:fs';
 import type { Etcd3 } from 'etcd3';
 import { DEFAULT_ENDPOINT, DEFAULT_TIMEOUT_MS, parseEndpoints } from './endpoints.js';
-import { AuthError, SvcregError, UnreachableError, UsageError } from './errors.js';
+import { AuthError, SvcregError, UnreachableError, UsageError, WritesRefusedError } from './errors.js';
 import { GatewayTransport } from './gateway.js';
 import { GrpcTransport, type GrpcSettings } from './grpc.js';
-import { sleep, withTimer } from './timers.js';
+import { monotonicMs, sleep, withTimer } from './timers.js';
 import { GrpcStatus, isExpiredToken, NoGatewayError, type Transport } from './transport.js';
 
 
@@ -96,11 +96,11 @@ export class Connection {
    * endpoint and retrying while time remains when one is unreachable.
    */
   async call<T>(what: string, fn: (transport: Transport, deadline: number) => Promise<T>, timeoutMs = this.timeoutMs): Promise<T> {
-    const deadline = Date.now() + timeoutMs;
+    const deadline = monotonicMs() + timeoutMs;
     const perAttemptMs = this.endpoints.length > 1 ? Math.max(500, Math.floor(timeoutMs / this.endpoints.length)) : timeoutMs;
     for (let attempt = 1; ; attempt++) {
       const endpoint = this.current;
-      const attemptDeadline = Math.min(deadline, Date.now() + perAttemptMs);
+      const attemptDeadline = Math.min(deadline, monotonicMs() + perAttemptMs);
       try {
         const transport = this.noGateway[endpoint] ? await this.grpc(endpoint) : this.gateway(endpoint);
         return await withTimer(fn(transport, attemptDeadline), attemptDeadline + 250, () => new UnreachableError(`${what}: no answer from etcd within ${timeoutMs} ms`));
@@ -114,7 +114,7 @@ export class Connection {
         this.failed(endpoint, err, translated);
         const pause = Math.min(100 * attempt, 500);
         const retryable = translated instanceof UnreachableError || isExpiredToken(err);
-        if (!retryable || Date.now() + pause >= deadline || attempt >= 2 * this.endpoints.length + 1) throw translated;
+        if (!retryable || monotonicMs() + pause >= deadline || attempt >= 2 * this.endpoints.length + 1) throw translated;
         await sleep(pause);
       }
     }
@@ -126,7 +126,7 @@ export class Connection {
     const message = firstLine((err as Error)?.message ?? String(err)).replace(/^\d+ [A-Z_]+: /, '');
     const where = this.endpoints.join(',');
     const prefix = what ? `${what}: ` : '';
-    const code = (err as { code?: unknown })?.code;
+    const code = statusCode(err);
     if (
       code === GrpcStatus.PERMISSION_DENIED ||
       code === GrpcStatus.UNAUTHENTICATED ||
@@ -134,6 +134,8 @@ export class Connection {
     ) {
       return new AuthError(`${prefix}${message}`, 'check --user and SVCREG_PASSWORD, and the role granted on the prefix', { cause: err });
     }
+    const alarm = raisedAlarm(code, message);
+    if (alarm) return new WritesRefusedError(`${prefix}etcd refuses writes: the ${alarm} alarm is raised (${message})`, ALARM_HINTS[alarm], { cause: err });
     if (
       code === GrpcStatus.CANCELLED ||
       code === GrpcStatus.DEADLINE_EXCEEDED ||
@@ -163,6 +165,31 @@ export class Connection {
     });
     return transport;
   }
+}
+
+/**
+ * The gRPC status of an error: its `code`, or else the "8 RESOURCE_EXHAUSTED: " that
+ * grpc-js puts before its message (etcd3 keeps the message and drops the code).
+ */
+function statusCode(err: unknown): number | undefined {
+  const code = (err as { code?: unknown })?.code;
+  if (typeof code === 'number') return code;
+  const status = /^(\d+) [A-Z_]+: /.exec((err as Error)?.message ?? '');
+  return status ? Number(status[1]) : undefined;
+}
+
+/** How to clear each alarm that makes etcd refuse writes. */
+const ALARM_HINTS = {
+  NOSPACE: 'free space with `etcdctl compact <revision>` and `etcdctl defrag` (or raise --quota-backend-bytes), then `etcdctl alarm disarm`',
+  CORRUPT: "a member's data differs from the others' (`etcdctl alarm list` names it): replace it from a snapshot, then `etcdctl alarm disarm`",
+} as const;
+
+/** The alarm behind a refused write, if that is what the error is. */
+function raisedAlarm(code: number | undefined, message: string): keyof typeof ALARM_HINTS | undefined {
+  // etcd's rate limit and gRPC's message size limit share NOSPACE's status code.
+  if (code === GrpcStatus.RESOURCE_EXHAUSTED ? !/too many requests|larger than max/i.test(message) : /database space exceeded/i.test(message)) return 'NOSPACE';
+  if (code === GrpcStatus.DATA_LOSS || /corrupt cluster/i.test(message)) return 'CORRUPT';
+  return undefined;
 }
 
 function firstLine(message: string): string {

@@ -32,3 +32,10 @@ export class RegistrationLostError extends SvcregError {}
 
 /** etcd refused the credentials, or the user lacks permission on the keys. */
 export class AuthError extends SvcregError {}
+
+/**
+ * etcd refuses writes because an alarm is raised: NOSPACE (the database reached its
+ * quota) or CORRUPT. Reads, lease renewals and (under NOSPACE) deletes still work;
+ * `hint` says how to clear the alarm.
+ */
+export class WritesRefusedError extends SvcregError {}

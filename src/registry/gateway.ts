@@ -7,6 +7,7 @@
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type { KvRange } from './kv-range.js';
+import { msUntil } from './timers.js';
 import {
   asRequestError,
   EtcdRequestError,
@@ -199,7 +200,7 @@ export class GatewayTransport implements Transport {
       );
       const timer = setTimeout(
         () => req.destroy(new EtcdRequestError('no answer within the deadline', GrpcStatus.DEADLINE_EXCEEDED)),
-        Math.max(0, deadline - Date.now()),
+        msUntil(deadline),
       );
       req.on('close', () => clearTimeout(timer));
       req.on('error', (err) => reject(asRequestError(err)));

@@ -4,7 +4,7 @@
  */
 import type { Etcd3, IOptions } from 'etcd3';
 import { UnreachableError } from './errors.js';
-import { withTimer } from './timers.js';
+import { epochDeadline, monotonicMs, withTimer } from './timers.js';
 import type { TlsFiles } from './gateway.js';
 import type { RangeRequest, RangeResponse, RawKeyValue, Transport, TxnRequest, TxnResponse } from './transport.js';
 
@@ -30,7 +30,7 @@ export class GrpcTransport implements Transport {
 
   static async open(endpoint: string, settings: GrpcSettings): Promise<GrpcTransport> {
     const { Etcd3 } = await import('etcd3');
-    const deadline = () => ({ deadline: Date.now() + settings.timeoutMs });
+    const deadline = () => ({ deadline: epochDeadline(monotonicMs() + settings.timeoutMs) });
     const options: IOptions = {
       hosts: endpoint,
       faultHandling: { global: singleAttempt, host: () => singleAttempt },
@@ -50,7 +50,7 @@ export class GrpcTransport implements Transport {
   }
 
   async range(request: RangeRequest, deadline: number): Promise<RangeResponse> {
-    const res = await this.client.kv.range(request, { deadline });
+    const res = await this.client.kv.range(request, { deadline: epochDeadline(deadline) });
     return { revision: res.header.revision, kvs: res.kvs as RawKeyValue[], more: res.more, count: res.count };
   }
 
@@ -60,7 +60,7 @@ export class GrpcTransport implements Transport {
 
   async txn(request: TxnRequest, deadline: number): Promise<TxnResponse> {
     const compare = request.compare.map((c) => ({ ...c, result: 'Equal' }));
-    const res = await this.client.kv.txn({ ...request, compare } as Parameters<Etcd3['kv']['txn']>[0], { deadline });
+    const res = await this.client.kv.txn({ ...request, compare } as Parameters<Etcd3['kv']['txn']>[0], { deadline: epochDeadline(deadline) });
     return {
       succeeded: res.succeeded,
       ranges: res.responses.filter((r) => r.response_range).map((r) => r.response_range.kvs as RawKeyValue[]),
@@ -68,12 +68,12 @@ export class GrpcTransport implements Transport {
   }
 
   async leaseGrant(ttl: number, deadline: number): Promise<{ id: string; ttl: number }> {
-    const res = await this.client.leaseClient.leaseGrant({ TTL: ttl }, { deadline });
+    const res = await this.client.leaseClient.leaseGrant({ TTL: ttl }, { deadline: epochDeadline(deadline) });
     return { id: res.ID, ttl: Number(res.TTL) };
   }
 
   async leaseRevoke(id: string, deadline: number): Promise<void> {
-    await this.client.leaseClient.leaseRevoke({ ID: id }, { deadline });
+    await this.client.leaseClient.leaseRevoke({ ID: id }, { deadline: epochDeadline(deadline) });
   }
 
   async leaseKeepAlive(id: string, deadline: number): Promise<number> {

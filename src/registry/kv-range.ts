@@ -7,6 +7,7 @@
 import type { ClientHttp2Session } from 'node:http2';
 import type { TlsFiles } from './gateway.js';
 import { decodeRangeResponse, encodeRangeRequest } from './protobuf.js';
+import { msUntil } from './timers.js';
 import { asRequestError, EtcdRequestError, GrpcStatus, type RangeRequest, type RangeResponse } from './transport.js';
 /** Flow-control window: a page of several MB arrives without waiting for window updates. */
 const WINDOW_BYTES = 64 * 1024 * 1024;
@@ -54,7 +55,7 @@ export class KvRange {
         this.drop(session);
         stream.close();
         reject(new EtcdRequestError('no answer within the deadline', GrpcStatus.DEADLINE_EXCEEDED));
-      }, Math.max(0, deadline - Date.now()));
+      }, msUntil(deadline));
       stream.on('response', onStatus); // a trailers-only answer carries the status in its headers
       stream.on('trailers', onStatus);
       stream.on('data', (c: Buffer) => chunks.push(c));

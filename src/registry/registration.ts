@@ -10,7 +10,7 @@ import { leaseHex } from './entry.js';
 import { AlreadyRegisteredError, RegistrationLostError, UnreachableError, UsageError } from './errors.js';
 import { DEFAULT_CHECK_FAILURES, DEFAULT_CHECK_INTERVAL_MS, hasChecks, runChecks, type Health, type HealthCheckOptions } from './health.js';
 import { encodeInstance, isValidPort, type Instance } from './instance.js';
-import { backoffMs, sleep } from './timers.js';
+import { backoffMs, monotonicMs, sleep } from './timers.js';
 
 /** What to register. `ttl` is in seconds (default 30). */
 export interface RegisterOptions {
@@ -61,6 +61,10 @@ function checkRequest(key: string, instance: Instance, ttl: number): void {
   }
 }
 
+function newHealth(status: Health['status'], output: string): Health {
+  return { status, output, checked_at: Date.now() / 1000 };
+}
+
 /** Payload of the `registered` and `reregistered` events. */
 export interface RegisteredInfo {
   key: string;
@@ -74,7 +78,7 @@ export interface RegisteredInfo {
  * `lost` ({ key, lease, reason }) when the lease expired or could not be renewed for a TTL;
  * `retrying` ({ error, attempt }) on each failed renewal (callers throttle their logging);
  * `failed` (Error) when the registration cannot be restored (another owner took the key);
- * `health` (Health) after a changed health status was written;
+ * `health` (Health) once etcd holds a new health: the first check's result, then each change of status;
  * `deregistered` ({ key }) after the lease was revoked.
  */
 export class Registration extends EventEmitter {
@@ -90,6 +94,8 @@ export class Registration extends EventEmitter {
   private readonly stop = new AbortController();
   private loop: Promise<void> | undefined;
   private writes: Promise<void> = Promise.resolve();
+  /** The health etcd is known to hold with our lease (what the checks concluded is `instance.health`). */
+  private stored: Health | undefined;
   private readonly stopChecks = new AbortController();
   private deregistering: Promise<void> | undefined;
   private readonly keyBytes: Buffer;
@@ -117,7 +123,7 @@ export class Registration extends EventEmitter {
       metadata: options.metadata ?? {},
       registered_at: Date.now() / 1000,
     };
-    if (hasChecks(options.health)) instance.health = { status: 'critical', output: 'no check has run yet', checked_at: Date.now() / 1000 };
+    if (hasChecks(options.health)) instance.health = newHealth('critical', 'no check has run yet');
     const ttl = options.ttl ?? DEFAULT_TTL_SECONDS;
     checkRequest(key, instance, ttl);
     const reg = new Registration(conn, key, instance, ttl, options.replace ?? false, options.onLost ?? 'reregister');
@@ -127,25 +133,31 @@ export class Registration extends EventEmitter {
     return reg;
   }
 
-  /** The current health, when checks run. */
+  /** What the last check concluded, when checks run (etcd may not hold it yet). */
   get health(): Health | undefined {
     return this.instance.health as Health | undefined;
   }
 
   /**
    * Stops the health checks and marks the instance critical, so discover stops
-   * returning it at once (the first step of a drain). Resolves once written.
+   * returning it at once (the first step of a drain). Resolves once written; if the
+   * write fails, it rejects and the write is retried after each renewal.
    */
   async markCritical(reason: string): Promise<void> {
     this.stopChecks.abort();
-    await this.setHealth('critical', reason);
+    this.instance.health = newHealth('critical', reason);
+    await this.syncHealth();
   }
 
-  /** Runs the checks every interval; writes the value when the status changes. */
+  /**
+   * Runs the checks every interval. The first result, and every change of status, is
+   * the health etcd must hold; each round also retries a write that failed.
+   */
   private async check(options: HealthCheckOptions): Promise<void> {
     const signal = this.stopChecks.signal;
     const threshold = options.failures ?? DEFAULT_CHECK_FAILURES;
     let failures = 0;
+    let first = true;
     while (!signal.aborted && !this.stop.signal.aborted) {
       const result = await runChecks(options);
       if (signal.aborted || this.stop.signal.aborted) return;
@@ -153,30 +165,33 @@ export class Registration extends EventEmitter {
       const current = this.health!.status;
       // Critical until the first pass; once passing, critical only after `threshold` failures in a row.
       const next = result.ok ? 'passing' : current === 'passing' && failures < threshold ? 'passing' : 'critical';
-      if (next !== current && !signal.aborted) await this.setHealth(next, result.output).catch(() => undefined);
+      if (first || next !== current) this.instance.health = newHealth(next, result.output);
+      first = false;
+      await this.syncHealth().catch(() => undefined);
       await sleep(options.intervalMs ?? DEFAULT_CHECK_INTERVAL_MS, signal);
     }
   }
 
   /**
-   * Records a health status in the value, under the same lease, if the key is still
-   * ours. Writes go one at a time, so a later status never loses to an earlier one.
+   * Writes the current health, under the same lease and only if the key is still
+   * ours, unless etcd is known to hold it already. Writes go one at a time and each
+   * sends the health current when it starts, so a later status never loses to an earlier one.
    */
-  private setHealth(status: Health['status'], output: string): Promise<void> {
-    const write = this.writes.then(() => this.writeHealth(status, output));
+  private syncHealth(): Promise<void> {
+    const write = this.writes.then(() => (this.stored === this.health ? undefined : this.writeHealth()));
     this.writes = write.catch(() => undefined);
     return write;
   }
 
-  private async writeHealth(status: Health['status'], output: string): Promise<void> {
-    const health: Health = { status, output, checked_at: Date.now() / 1000 };
-    this.instance.health = health;
+  private async writeHealth(): Promise<void> {
+    const health = this.health;
     const lease = this.leaseId;
-    // If the key is not ours now, a re-registration will write the new health with it.
-    const res = await this.conn.call('write health', (t, deadline) =>
-      t.txn({ compare: [{ key: this.keyBytes, target: 'Lease', lease }], success: [this.putRequest(lease)] }, deadline),
-    );
-    if (res.succeeded) this.emit('health', health);
+    const put = this.putRequest(lease);
+    // If the key is not ours now, a re-registration will write the current health with it.
+    const res = await this.conn.call('write health', (t, deadline) => t.txn({ compare: [{ key: this.keyBytes, target: 'Lease', lease }], success: [put] }, deadline));
+    if (!res.succeeded) return;
+    this.stored = health;
+    this.emit('health', health);
   }
 
   /** What `registered` / `reregistered` report. */
@@ -224,26 +239,29 @@ export class Registration extends EventEmitter {
   private async claim(lease: string, ttl: number, staleLease: string | undefined): Promise<void> {
     const key = this.keyBytes;
     const put = this.putRequest(lease);
+    const health = this.health;
     for (let attempt = 0; attempt < 5; attempt++) {
       const created = await this.conn.call('register', (t, deadline) =>
         t.txn({ compare: [{ key, target: 'Create', create_revision: 0 }], success: [put], failure: [{ request_range: { key } }] }, deadline),
       );
-      if (created.succeeded) return this.adopt(lease, ttl, staleLease);
+      if (created.succeeded) return this.adopt(lease, ttl, staleLease, health);
       const existing = created.ranges[0][0];
       if (!existing) continue; // deleted in between: try the create again
-      if (existing.lease === lease) return this.adopt(lease, ttl, staleLease); // our own write, retried
+      if (existing.lease === lease) return this.adopt(lease, ttl, staleLease, health); // our own write, retried
       if (!this.replace && existing.lease !== staleLease && !this.granted.has(existing.lease)) throw new AlreadyRegisteredError(this.key);
       const taken = await this.conn.call('register', (t, deadline) =>
         t.txn({ compare: [{ key, target: 'Mod', mod_revision: existing.mod_revision }], success: [put] }, deadline),
       );
-      if (taken.succeeded) return this.adopt(lease, ttl, staleLease);
+      if (taken.succeeded) return this.adopt(lease, ttl, staleLease, health);
     }
     throw new UnreachableError(`register ${this.key}: the key kept changing; gave up after 5 attempts`);
   }
 
-  private adopt(lease: string, ttl: number, staleLease: string | undefined): void {
+  /** Makes `lease` ours, with the key written holding `health`. */
+  private adopt(lease: string, ttl: number, staleLease: string | undefined, health: Health | undefined): void {
     this.leaseId = lease;
     this.ttl = ttl;
+    this.stored = health;
     if (staleLease) void this.revoke(staleLease);
   }
 
@@ -260,7 +278,7 @@ export class Registration extends EventEmitter {
   private async keepAlive(): Promise<void> {
     const signal = this.stop.signal;
     const interval = (this.ttl * 1000) / 3;
-    let renewedAt = Date.now();
+    let renewedAt = monotonicMs();
     let failures = 0;
     let lost = false;
     while (!signal.aborted) {
@@ -273,7 +291,7 @@ export class Registration extends EventEmitter {
           lost = false;
           this.emit('reregistered', this.info());
         } else {
-          const sentAt = Date.now();
+          const sentAt = monotonicMs();
           const lease = this.leaseId;
           const renewTimeoutMs = Math.min(this.conn.timeoutMs, Math.max(500, interval));
           const ttlLeft = await this.conn.call('keepalive', (t, deadline) => t.leaseKeepAlive(lease, deadline), renewTimeoutMs);
@@ -289,6 +307,8 @@ export class Registration extends EventEmitter {
             return;
           }
           renewedAt = sentAt;
+          // etcd answers: a health write that failed (a drain's, say, with no checks left to retry it) goes again.
+          void this.syncHealth().catch(() => undefined);
         }
         failures = 0;
       } catch (err) {
@@ -299,7 +319,7 @@ export class Registration extends EventEmitter {
         }
         failures++;
         this.emit('retrying', { error: err as Error, attempt: failures });
-        if (!lost && Date.now() - renewedAt >= this.ttl * 1000) {
+        if (!lost && monotonicMs() - renewedAt >= this.ttl * 1000) {
           lost = true;
           if (this.lose(`no renewal for ${this.ttl}s (${(err as Error).message})`)) return;
         }

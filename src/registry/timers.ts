@@ -1,4 +1,8 @@
-/** Retry pacing and deadlines shared by the transports, the watch stream and the lease keepalive. */
+/**
+ * Retry pacing and deadlines shared by the transports, the watch stream and the lease
+ * keepalive. Every span and deadline is on a monotonic clock: a wall clock stepped back
+ * an hour (NTP, a VM resumed) must not stretch a TTL or a timeout by an hour.
+ */
 
 const BACKOFF_MIN_MS = 200;
 const BACKOFF_MAX_MS = 5000;
@@ -23,11 +27,26 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   });
 }
 
-/** Rejects with `onTimeout()` if `promise` has not settled by the `at` timestamp. */
+/** Now, in milliseconds on a monotonic clock: what deadlines and time spans are measured in. */
+export function monotonicMs(): number {
+  return performance.now();
+}
+
+/** Milliseconds left until the monotonic `deadline`; 0 once it has passed. */
+export function msUntil(deadline: number): number {
+  return Math.max(0, deadline - monotonicMs());
+}
+
+/** A monotonic deadline as the wall-clock time (ms since the epoch) that etcd3 and gRPC take. */
+export function epochDeadline(deadline: number): number {
+  return Date.now() + (deadline - monotonicMs());
+}
+
+/** Rejects with `onTimeout()` if `promise` has not settled by the monotonic deadline `at`. */
 export function withTimer<T>(promise: Promise<T>, at: number, onTimeout: () => Error): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(onTimeout()), Math.max(0, at - Date.now()));
+    timer = setTimeout(() => reject(onTimeout()), msUntil(at));
   });
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }

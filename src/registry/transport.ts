@@ -56,7 +56,7 @@ export interface TxnResponse {
   ranges: RawKeyValue[][];
 }
 
-/** The requests of one endpoint. Each call rejects by `deadline` (ms since the epoch). */
+/** The requests of one endpoint. Each call rejects by `deadline` (monotonic ms: timers.ts `monotonicMs()`). */
 export interface Transport {
   range(request: RangeRequest, deadline: number): Promise<RangeResponse>;
   /** The same as `range`, for the pages of large listings: it may take a faster path. */
@@ -70,7 +70,15 @@ export interface Transport {
 }
 
 /** The gRPC status codes svcreg acts on (the JSON gateway reports them too). */
-export const GrpcStatus = { CANCELLED: 1, DEADLINE_EXCEEDED: 4, PERMISSION_DENIED: 7, UNAVAILABLE: 14, UNAUTHENTICATED: 16 } as const;
+export const GrpcStatus = {
+  CANCELLED: 1,
+  DEADLINE_EXCEEDED: 4,
+  PERMISSION_DENIED: 7,
+  RESOURCE_EXHAUSTED: 8,
+  UNAVAILABLE: 14,
+  DATA_LOSS: 15,
+  UNAUTHENTICATED: 16,
+} as const;
 
 /** An error etcd answered with, or a transport failure, with its gRPC status code. */
 export class EtcdRequestError extends Error {
