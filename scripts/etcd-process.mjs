@@ -45,10 +45,11 @@ export function scratchDir() {
 
 /**
  * Spawns one etcd member on 127.0.0.1.
- * @param {{ name: string, clientPort: number, peerPort: number, dataDir: string,
- *           initialCluster: string, clusterToken: string, extraArgs?: string[],
+ * @param {{ name: string, clientPort: number, peerPort: number, advertisedPeerPort?: number,
+ *           dataDir: string, initialCluster: string, clusterToken: string, extraArgs?: string[],
  *           tls?: { caFile: string, certFile: string, keyFile: string } }} c
- *        with `tls`, clients must connect over https with a certificate signed by caFile
+ *        with `tls`, clients must connect over https with a certificate signed by caFile;
+ *        `advertisedPeerPort` (a proxy in front of peerPort) is where the other members dial it
  * @returns {import('node:child_process').ChildProcess}
  */
 export function spawnEtcd(c) {
@@ -57,6 +58,7 @@ export function spawnEtcd(c) {
     ? ['--cert-file', c.tls.certFile, '--key-file', c.tls.keyFile, '--trusted-ca-file', c.tls.caFile, '--client-cert-auth']
     : [];
   const peerUrl = `http://127.0.0.1:${c.peerPort}`;
+  const advertisedPeerUrl = `http://127.0.0.1:${c.advertisedPeerPort ?? c.peerPort}`;
   return spawn(
     process.env.ETCD_BIN ?? 'etcd',
     [
@@ -65,7 +67,7 @@ export function spawnEtcd(c) {
       '--listen-client-urls', clientUrl,
       '--advertise-client-urls', clientUrl,
       '--listen-peer-urls', peerUrl,
-      '--initial-advertise-peer-urls', peerUrl,
+      '--initial-advertise-peer-urls', advertisedPeerUrl,
       '--initial-cluster', c.initialCluster,
       '--initial-cluster-token', c.clusterToken,
       '--initial-cluster-state', 'new',

@@ -2,6 +2,9 @@
 // Installs what `npm test`, `npm run demo` and `npm run bench` need on a fresh machine:
 // npm dependencies when node_modules is missing or stale, and Debian's etcd-server
 // package when no etcd is on PATH (plus etcdctl and GNU time with --bench).
+// `--etcd35` instead makes etcd 3.5 (Debian 13's packages, unpacked into `.etcd/3.5/`; see
+// scripts/etcd35.mjs) available beside the system's 3.4 and prints the path of its etcd
+// binary, alone, on stdout: `ETCD_BIN=$(node scripts/setup.mjs --etcd35)`.
 // Uses Node builtins only (it runs before npm install).
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
@@ -19,9 +22,24 @@ if (!existsSync(marker) || statSync(marker).mtimeMs < statSync(join(root, 'packa
   run('npm', ['ci', '--no-audit', '--no-fund']);
 }
 
-// Debian packages this run needs, by the command each provides. `--bench` adds
+if (process.argv.includes('--etcd35')) {
+  const { ensureEtcd35 } = await import('./etcd35.mjs');
+  try {
+    const etcd35 = ensureEtcd35();
+    say(`etcd ${etcd35.version}: ${etcd35.etcd}`);
+    process.stdout.write(`${etcd35.etcd}\n`);
+    process.exit(0);
+  } catch (err) {
+    say(`cannot make etcd 3.5 available: ${err instanceof Error ? err.message : err}`);
+    process.exit(1);
+  }
+}
+
+// Debian packages this run needs, by the command each provides. `--test` adds faketime
+// (libfaketime steps a registrant's wall clock in the clock tests); `--bench` adds
 // etcdctl (the benchmark's yardstick) and GNU time (peak memory).
 const needed = [[process.env.ETCD_BIN ?? 'etcd', 'etcd-server']];
+if (process.argv.includes('--test')) needed.push(['faketime', 'faketime']);
 if (process.argv.includes('--bench')) needed.push(['etcdctl', 'etcd-client'], ['/usr/bin/time', 'time']);
 const missing = needed.filter(([cmd]) => !onPath(cmd)).map(([, pkg]) => pkg);
 if (missing.length > 0) {

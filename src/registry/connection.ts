@@ -198,7 +198,8 @@ function firstLine(message: string): string {
 
 /** Transport failures, said plainly: "connection refused", "no answer within the deadline". */
 function transportReason(message: string): string {
-  if (/alert bad certificate|certificate required|alert handshake failure/i.test(message)) return 'TLS: etcd rejected the client certificate (check --cert and --key)';
+  // An alert is what the server sent back about our certificate (etcd 3.5 says "unknown ca", 3.4 "bad certificate").
+  if (/alert (bad certificate|unknown ca|certificate unknown|handshake failure)|certificate required/i.test(message)) return 'TLS: etcd rejected the client certificate (check --cert and --key)';
   if (/self.signed|unable to (verify|get local issuer)|certificate verify failed|unknown ca/i.test(message)) return 'TLS: the server certificate is not signed by --cacert';
   if (/wrong version number|packet length too long|http_request/i.test(message)) return 'TLS: the endpoint does not speak TLS (use http://)';
   // etcd closes a plain connection to its TLS port without a word.
