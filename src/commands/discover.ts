@@ -42,7 +42,10 @@ export async function discover(ctx: CommandContext, service: string, options: Di
     });
     const spinner = startSpinner(ctx.io, `waiting for ${min} instance${min === 1 ? '' : 's'} of ${service}`);
     const say = throttledMessages(ctx.io, 5000);
-    const onStatus = (s: WatchStatus) => say(connectionStatusMessage(s));
+    const onStatus = (s: WatchStatus) => {
+      const text = connectionStatusMessage(s);
+      if (text) say(text);
+    };
     try {
       listing = await ctx.registry.waitFor(service, { filter, all: options.all, min, timeoutMs: waitTimeoutMs, signal: stop.signal, onStatus });
     } finally {

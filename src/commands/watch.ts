@@ -1,6 +1,7 @@
 /** `svcreg watch [service]`: stream PUT/DELETE events until Ctrl-C or `--count` events. */
 import { parseInteger, parseOutput } from '../parse.js';
 import { connectionStatusMessage, throttledMessages } from '../output/io.js';
+import { whenWritable } from '../output/drain.js';
 import { printerFor } from '../output/printer.js';
 import type { WatchStatus } from '../registry/watch.js';
 import type { CommandContext } from './context.js';
@@ -20,11 +21,15 @@ export async function watch(ctx: CommandContext, service: string | undefined, op
   const stop = new AbortController();
   const removeSignal = ctx.onSignal(() => stop.abort());
   const say = throttledMessages(ctx.io, 5000);
-  const onStatus = (s: WatchStatus) => say(`watch: ${connectionStatusMessage(s)}`);
+  const onStatus = (s: WatchStatus) => {
+    const text = connectionStatusMessage(s);
+    if (text) say(`watch: ${text}`);
+  };
   let seen = 0;
   try {
     for await (const event of ctx.registry.watch(service, { startRevision, signal: stop.signal, onStatus })) {
       printer.watchEvent(event);
+      await whenWritable(ctx.io.stdout, stop.signal);
       if (event.type !== 'RESYNC' && count !== undefined && ++seen >= count) break;
     }
   } finally {

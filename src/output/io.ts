@@ -67,11 +67,10 @@ export function throttledMessages(io: Io, intervalMs: number): (text: string) =>
   });
 }
 
-/** A watch's connection state, said plainly. */
-export function connectionStatusMessage(status: WatchStatus): string {
-  return status.state === 'disconnected'
-    ? `lost the connection to etcd (${status.error}); retrying in ${status.retryInMs} ms`
-    : 'reconnected to etcd; no events were missed';
+/** A watch's change of connection state, said plainly; undefined for the first connection. */
+export function connectionStatusMessage(status: WatchStatus): string | undefined {
+  if (status.state === 'established') return undefined;
+  return status.state === 'disconnected' ? `lost the connection to etcd: ${status.error}; retrying in ${status.retryInMs} ms` : 'reconnected to etcd; no events were missed';
 }
 
 /** Calls `fn` at most once per `intervalMs`, counting what it swallowed. */

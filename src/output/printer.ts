@@ -33,9 +33,15 @@ export function lifecycleMessage(event: RegistrationEvent): string | undefined {
   }
 }
 
-/** The stderr line for a resync after compaction, whatever the output format. */
+/** The stderr line for a resync, whatever the output format. */
 export function resyncMessage(event: ResyncEvent): string {
-  return `history before revision ${event.compact_revision} was compacted: resynced at revision ${event.revision}; the events that follow are the difference`;
+  const why =
+    event.reason === 'compacted'
+      ? `history before revision ${event.compact_revision} was compacted`
+      : event.reason === 'cluster changed'
+        ? 'etcd answers as another cluster (a new cluster ID)'
+        : 'etcd is at an earlier revision than was delivered (restarted on a new data dir?)';
+  return `${why}: resynced at revision ${event.revision}; the events that follow are the difference`;
 }
 
 export interface Printer {

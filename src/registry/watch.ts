@@ -1,10 +1,13 @@
 /**
  * A gap-free event stream over a key prefix. etcd3's own watcher resumes from the
  * wrong revision after a reconnect and dies silently on compaction, so this drives
- * the raw Watch RPC: it remembers the last revision it delivered, resumes from the
- * next one, drops anything already delivered, and after a compaction re-reads the
- * prefix and emits the difference.
+ * the raw Watch RPC: it remembers what it delivered (watch-state.ts), resumes from
+ * there, drops anything already delivered, and when the history it missed is gone
+ * (compacted, or etcd came back with a new data dir) re-reads the prefix and emits
+ * the difference. Streams require a leader, so a member cut off from its quorum
+ * ends them and the watch moves to another member.
  */
+import type { CallOptions } from '@grpc/grpc-js';
 import type { Etcd3 } from 'etcd3';
 import type { Connection } from './connection.js';
 import { classify, type InstanceRecord } from './entry.js';
@@ -12,8 +15,10 @@ import { AuthError, UnreachableError, UsageError } from './errors.js';
 import type { Instance } from './instance.js';
 import { prefixRangeEnd } from './keys.js';
 import { readPrefix, type Snapshot } from './snapshot.js';
+import { StreamQueue, type Pausable } from './stream-queue.js';
 import { backoffMs, sleep } from './timers.js';
 import type { RawKeyValue } from './transport.js';
+import { WatchState } from './watch-state.js';
 
 /** One change to one key. */
 export interface ChangeEvent {
@@ -35,20 +40,29 @@ export interface ChangeEvent {
   record?: InstanceRecord;
 }
 
-/** Marks that history was compacted away: the events that follow are the difference. */
+/** Why a watch resynced: the history it missed is gone. */
+export type ResyncReason = 'compacted' | 'revision went back' | 'cluster changed';
+
+/** Marks that the missed history is gone: the events that follow are the difference. */
 export interface ResyncEvent {
   type: 'RESYNC';
+  /** The revision of the read the difference comes from. */
   revision: number;
+  /** The compaction that removed the missed history; 0 when it was not a compaction. */
   compact_revision: number;
+  reason: ResyncReason;
 }
 
 export type WatchEvent = ChangeEvent | ResyncEvent;
 
 /** Connection state changes, for a caller that reports them (throttled by the caller). */
 export interface WatchStatus {
-  state: 'disconnected' | 'reconnected';
+  /** `established`: the first stream is live, delivering from `revision` on. */
+  state: 'established' | 'disconnected' | 'reconnected';
+  /** Why the connection was lost, said as one-shot commands say it. */
   error?: string;
   retryInMs?: number;
+  revision?: number;
 }
 
 export interface WatchOptions {
@@ -62,6 +76,7 @@ export interface WatchOptions {
 
 type StreamItem = { response: WatchResponse } | { error: Error } | { end: true };
 interface WatchResponse {
+  header: { cluster_id: string; revision: string };
   created: boolean;
   canceled: boolean;
   compact_revision: string;
@@ -102,6 +117,53 @@ function changeEvent(
   return event;
 }
 
+/** Responses (each up to 1,000 revisions of events) held before the stream is paused. */
+const QUEUE_HIGH_WATER = 8;
+
+let requireLeaderOptions: CallOptions | undefined;
+
+/**
+ * Call options that set etcd's require-leader metadata (`hasleader`, as the Go client's
+ * WithRequireLeader does): etcd refuses the stream, and ends it within a few election
+ * timeouts, while its member has no leader.
+ */
+async function requireLeader(): Promise<CallOptions> {
+  if (requireLeaderOptions) return requireLeaderOptions;
+  const { InterceptingCall } = await import('@grpc/grpc-js');
+  const interceptor: NonNullable<CallOptions['interceptors']>[number] = (options, nextCall) =>
+    new InterceptingCall(nextCall(options), {
+      start(metadata, listener, next) {
+        metadata.set('hasleader', 'true');
+        next(metadata, listener);
+      },
+    });
+  return (requireLeaderOptions = { interceptors: [interceptor] });
+}
+
+/** Where the watch starts: a read of the prefix, whose revision is delivered as a whole. */
+async function startingState(conn: Connection, keyPrefix: string, key: Buffer, rangeEnd: Buffer, options: WatchOptions): Promise<WatchState> {
+  if (options.initial) return new WatchState(options.initial.revision, options.initial.kvs);
+  if (options.startRevision !== undefined && options.startRevision <= 1) {
+    // Nothing precedes revision 1; still ask etcd once, so an unreachable etcd fails
+    // within the timeout here instead of entering the reconnect loop.
+    await conn.call('watch', (t, deadline) => t.range({ key, range_end: rangeEnd, count_only: true }, deadline));
+    return new WatchState(0);
+  }
+  const at = options.startRevision === undefined ? undefined : options.startRevision - 1;
+  try {
+    const snap = await readPrefix(conn, keyPrefix, { revision: at });
+    return new WatchState(snap.revision, snap.kvs);
+  } catch (err) {
+    if (/compacted/.test((err as Error).message)) {
+      throw new UsageError(`revision ${options.startRevision} has been compacted`, 'watch from a later --rev, or without --rev', { cause: err });
+    }
+    if (/future revision/.test((err as Error).message)) {
+      throw new UsageError(`revision ${options.startRevision} is in the future`, 'watch from a revision etcd has reached, or without --rev', { cause: err });
+    }
+    throw err;
+  }
+}
+
 /**
  * Streams every change under `keyPrefix` exactly once, in revision order, across
  * reconnects; `registryPrefix` is the registry's root, used to parse keys.
@@ -115,55 +177,32 @@ export async function* watchPrefix(
   const { signal, onStatus } = options;
   const key = Buffer.from(keyPrefix);
   const rangeEnd = prefixRangeEnd(key);
-  // The state as of `next - 1`, kept so a resync after compaction can emit the difference.
-  const state = new Map<string, RawKeyValue>();
-  let next: number;
-  if (options.initial) {
-    for (const kv of options.initial.kvs) state.set(kv.key.toString(), kv);
-    next = options.initial.revision + 1;
-  } else if (options.startRevision !== undefined && options.startRevision <= 1) {
-    // Nothing precedes revision 1; still ask etcd once, so an unreachable etcd fails
-    // within the timeout here instead of entering the reconnect loop.
-    await conn.call('watch', (t, deadline) => t.range({ key, range_end: rangeEnd, count_only: true }, deadline));
-    next = 1;
-  } else {
-    const at = options.startRevision === undefined ? undefined : options.startRevision - 1;
-    let snap: Snapshot;
-    try {
-      snap = await readPrefix(conn, keyPrefix, { revision: at });
-    } catch (err) {
-      if (/compacted/.test((err as Error).message)) {
-        throw new UsageError(`revision ${options.startRevision} has been compacted`, 'watch from a later --rev, or without --rev', { cause: err });
-      }
-      if (/future revision/.test((err as Error).message)) {
-        throw new UsageError(`revision ${options.startRevision} is in the future`, 'watch from a revision etcd has reached, or without --rev', { cause: err });
-      }
-      throw err;
-    }
-    for (const kv of snap.kvs) state.set(kv.key.toString(), kv);
-    next = snap.revision + 1;
-  }
+  const state = await startingState(conn, keyPrefix, key, rangeEnd, options);
+  let clusterId: string | undefined;
+  let established = false;
 
   let failures = 0;
   while (!signal?.aborted) {
-    const queue = new AsyncQueue<StreamItem>();
+    const queue = new StreamQueue<StreamItem>(QUEUE_HIGH_WATER, (item) => 'response' in item);
     const onAbort = () => queue.push({ end: true });
     signal?.addEventListener('abort', onAbort, { once: true });
     let endpoint: number | undefined;
     let stream: Awaited<ReturnType<Etcd3['watchClient']['watch']>> | undefined;
-    let compacted = 0;
+    let lost: { reason: ResyncReason; compactRevision: number } | undefined;
     let failure: Error | undefined;
     // A member that is frozen or blackholed accepts the stream and never answers.
     const notCreated = setTimeout(() => queue.push({ error: new UnreachableError(`no answer from etcd within ${conn.timeoutMs} ms`) }), conn.timeoutMs);
     try {
       const { client, endpoint: current } = await conn.streamClient();
       endpoint = current;
-      stream = await client.watchClient.watch();
+      stream = await client.watchClient.watch(await requireLeader());
+      // etcd3 types the call narrowly; it is grpc-js' ClientDuplexStream, a Node Duplex.
+      queue.source = stream as unknown as Pausable;
       stream.on('data', (response: WatchResponse) => queue.push({ response }));
       stream.on('error', (error: Error) => queue.push({ error }));
       stream.on('end', () => queue.push({ end: true }));
       stream.write({
-        create_request: { key, range_end: rangeEnd, start_revision: next, prev_kv: true, progress_notify: true },
+        create_request: { key, range_end: rangeEnd, start_revision: state.resumeFrom, prev_kv: true, progress_notify: true },
       });
       for (;;) {
         const item = await queue.shift();
@@ -178,29 +217,37 @@ export async function* watchPrefix(
         const { response } = item;
         if (response.created) {
           clearTimeout(notCreated);
-          if (failures > 0) onStatus?.({ state: 'reconnected' });
+          lost = await historyLost(conn, key, rangeEnd, state, response.header, clusterId);
+          // The resync that follows a loss catches up with this cluster.
+          clusterId = response.header.cluster_id;
+          if (lost) break;
+          if (!established) onStatus?.({ state: 'established', revision: state.resumeFrom });
+          else if (failures > 0) onStatus?.({ state: 'reconnected' });
+          established = true;
           failures = 0;
         }
         if (response.canceled) {
-          compacted = Number(response.compact_revision);
-          if (compacted > 0) break;
+          const compacted = Number(response.compact_revision);
+          if (compacted > 0) {
+            lost = { reason: 'compacted', compactRevision: compacted };
+            break;
+          }
           if (/permission denied/i.test(response.cancel_reason)) throw new AuthError(`watch ${keyPrefix}: ${response.cancel_reason}`);
           // Includes an expired auth token: reporting the failure makes the next attempt re-authenticate.
           failure = new Error(`watch canceled by etcd: ${response.cancel_reason || 'no reason given'}`);
           break;
         }
-        const first = next;
-        for (const ev of response.events ?? []) {
+        const events = response.events ?? [];
+        for (const ev of events) {
           const revision = Number(ev.kv.mod_revision);
-          if (revision < first) continue; // already delivered before a reconnect
           const changed = ev.kv.key.toString();
+          if (state.delivered(revision, changed)) continue;
           const type = ev.type === 'Delete' ? 'DELETE' : 'PUT';
-          yield changeEvent(registryPrefix, type, ev.kv, ev.prev_kv ?? state.get(changed));
-          if (type === 'DELETE') state.delete(changed);
-          else state.set(changed, ev.kv);
-          next = Math.max(next, revision + 1);
+          yield changeEvent(registryPrefix, type, ev.kv, ev.prev_kv ?? state.previous(changed));
+          state.record(revision, changed, type === 'DELETE' ? null : ev.kv);
           if (signal?.aborted) return;
         }
+        if (events.length === 0 && !response.created) state.progress(Number(response.header.revision));
       }
     } catch (err) {
       if (err instanceof AuthError) throw err;
@@ -211,70 +258,60 @@ export async function* watchPrefix(
       stream?.cancel();
     }
     if (signal?.aborted) return;
-    if (compacted > 0) {
+    if (lost) {
       try {
-        next = (yield* resync(conn, registryPrefix, keyPrefix, state, compacted)) + 1;
+        yield* resync(conn, registryPrefix, keyPrefix, state, lost.reason, lost.compactRevision);
         continue;
       } catch (err) {
         if (err instanceof AuthError) throw err;
-        failure = err as Error; // state and next are unchanged: the next attempt resyncs again
+        failure = err as Error; // the state is unchanged: the next attempt resyncs again
       }
     }
     if (failure && endpoint !== undefined) conn.failed(endpoint, failure);
     const pause = backoffMs(failures++);
-    onStatus?.({ state: 'disconnected', error: failure?.message, retryInMs: pause });
+    onStatus?.({ state: 'disconnected', error: failure && conn.translate(failure, '').message, retryInMs: pause });
     await sleep(pause, signal);
   }
 }
 
 /**
- * After a compaction the missed history is gone: read the prefix now, emit the
- * difference from `state` as events marked `resync`, and return the read's revision.
+ * Whether the history after what was delivered is gone although etcd did not say it
+ * was compacted: another cluster answers, or etcd's revision is behind what was
+ * delivered (restarted on a new data dir). A member that merely lags is told apart by
+ * a linearizable read, which the cluster's leader answers.
+ */
+async function historyLost(
+  conn: Connection,
+  key: Buffer,
+  rangeEnd: Buffer,
+  state: WatchState,
+  header: WatchResponse['header'],
+  clusterId: string | undefined,
+): Promise<{ reason: ResyncReason; compactRevision: number } | undefined> {
+  if (clusterId !== undefined && header.cluster_id !== clusterId) return { reason: 'cluster changed', compactRevision: 0 };
+  if (Number(header.revision) >= state.revision) return undefined;
+  const now = await conn.call('watch', (t, deadline) => t.range({ key, range_end: rangeEnd, count_only: true }, deadline));
+  return Number(now.revision) < state.revision ? { reason: 'revision went back', compactRevision: 0 } : undefined;
+}
+
+/**
+ * The missed history is gone: read the prefix now, emit the difference from what was
+ * delivered as events marked `resync`, and continue from the read.
  */
 async function* resync(
   conn: Connection,
   registryPrefix: string,
   keyPrefix: string,
-  state: Map<string, RawKeyValue>,
+  state: WatchState,
+  reason: ResyncReason,
   compactRevision: number,
-): AsyncGenerator<WatchEvent, number> {
+): AsyncGenerator<WatchEvent> {
   const snap = await readPrefix(conn, keyPrefix);
-  yield { type: 'RESYNC', revision: snap.revision, compact_revision: compactRevision };
-  const now = new Map(snap.kvs.map((kv) => [kv.key.toString(), kv]));
-  // Changed keys in the order they changed; deletions (whose revision history no
-  // longer tells) last, at the read's revision.
-  const changed = [...now].filter(([key, kv]) => state.get(key)?.mod_revision !== kv.mod_revision);
-  changed.sort(([, a], [, b]) => Number(a.mod_revision) - Number(b.mod_revision));
-  for (const [key, kv] of changed) {
-    yield { ...changeEvent(registryPrefix, 'PUT', kv, state.get(key)), resync: true };
-    state.set(key, kv);
+  yield { type: 'RESYNC', revision: snap.revision, compact_revision: compactRevision, reason };
+  for (const change of state.diff(snap.kvs)) {
+    // Deletions have no revision of their own left: they are dated at the read.
+    const kv = change.type === 'DELETE' ? { ...change.kv, mod_revision: String(snap.revision) } : change.kv;
+    yield { ...changeEvent(registryPrefix, change.type, kv, change.prev), resync: true };
   }
-  for (const [key, old] of [...state]) {
-    if (now.has(key)) continue;
-    const gone = { ...old, value: Buffer.alloc(0), mod_revision: String(snap.revision) };
-    yield { ...changeEvent(registryPrefix, 'DELETE', gone, old), resync: true };
-    state.delete(key);
-  }
-  return snap.revision;
-}
-
-/** An unbounded queue whose consumer awaits the next item. */
-class AsyncQueue<T> {
-  private items: T[] = [];
-  private waiting: ((item: T) => void) | undefined;
-
-  push(item: T): void {
-    const waiter = this.waiting;
-    if (waiter) {
-      this.waiting = undefined;
-      waiter(item);
-    } else {
-      this.items.push(item);
-    }
-  }
-
-  shift(): Promise<T> {
-    if (this.items.length > 0) return Promise.resolve(this.items.shift()!);
-    return new Promise((resolve) => (this.waiting = resolve));
-  }
+  state.reset(snap.revision, snap.kvs);
 }

@@ -248,3 +248,73 @@ describe('a 3-member cluster', () => {
     console.log(`leader kills: ${count} events, all delivered once, in order`);
   });
 });
+
+describe('a 3-member cluster with a member cut off from its quorum', () => {
+  let cluster: EtcdCluster;
+  let raw: Etcd3;
+  beforeAll(async () => {
+    cluster = await startEtcd({ size: 3, partitionable: true });
+    raw = new Etcd3({ hosts: cluster.members.map((m) => m.clientUrl) });
+  });
+  afterAll(async () => {
+    raw?.close();
+    await cluster?.stop();
+  });
+
+  /** A follower, listed first in --endpoints so that svcreg starts on it, and a client of the others. */
+  async function follower() {
+    const leader = await cluster.leader();
+    const victim = cluster.members.find((m) => m !== leader)!;
+    const rest = cluster.members.filter((m) => m !== victim);
+    const endpoints = [victim, ...rest].map((m) => m.clientUrl).join(',');
+    return { victim, endpoints, others: new Etcd3({ hosts: rest.map((m) => m.clientUrl) }) };
+  }
+
+  afterEach(async () => {
+    cluster.heal();
+    await cluster.leader();
+  });
+
+  it('a watch on a partitioned member moves to another within seconds, missing and repeating nothing', async () => {
+    const prefix = `/wf-${++n}/`;
+    const { victim, endpoints, others } = await follower();
+    try {
+      const from = (await currentRevision(others)) + 1;
+      const watch = await cluster.startWatching(() => cli(['--endpoints', endpoints, '--prefix', prefix, '--timeout', '1s', 'watch', '-o', 'ndjson']));
+      const w = writer(others, prefix);
+      while (w.state.ok < 50) await sleep(50);
+      await cluster.partition(victim);
+      const cutAt = Date.now();
+      // The rest of the cluster takes writes; the watch must see them without the member's leader.
+      const marker = await others.put(`${prefix}s/after-partition`).value(value('s', 'after-partition'));
+      expect(Number(marker.header.revision)).toBeGreaterThan(0);
+      await watch.waitFor(/"id":"after-partition"/, { timeoutMs: 30_000 });
+      const movedMs = Date.now() - cutAt;
+      while (w.state.ok < 400) await sleep(50);
+      const { last } = await w.finish();
+      const count = await expectPrintedHistory(watch, others, prefix, from, last);
+      expect(movedMs).toBeLessThan(20_000);
+      console.log(`partition: the watch moved off the cut-off member in ${movedMs} ms; ${count} events, all delivered once, in order`);
+    } finally {
+      others.close();
+    }
+  });
+
+  it('discover --wait on a partitioned member returns once enough instances exist in the rest of the cluster', async () => {
+    const prefix = `/wf-${++n}/`;
+    const { victim, endpoints, others } = await follower();
+    try {
+      const wait = await cluster.startWatching(() => cli(['--endpoints', endpoints, '--prefix', prefix, '--timeout', '1s', 'discover', 'web', '--wait', '--min', '2', '-o', 'addr']));
+      await cluster.partition(victim);
+      const cutAt = Date.now();
+      await others.put(`${prefix}web/a`).value(value('web', 'a'));
+      await others.put(`${prefix}web/b`).value(value('web', 'b'));
+      const result = await wait.exited;
+      expect(result.code, result.stderr).toBe(0);
+      expect(result.stdout.trim().split('\n')).toHaveLength(2);
+      expect(Date.now() - cutAt).toBeLessThan(20_000);
+    } finally {
+      others.close();
+    }
+  });
+});

@@ -8,6 +8,7 @@ import { readFileSync, rmSync } from 'node:fs';
 import { get as httpGet, request } from 'node:http';
 import { join } from 'node:path';
 import { freePort, healthy, scratchDir, spawnEtcd } from '../../scripts/etcd-process.mjs';
+import { PeerNetwork } from './peer-network.js';
 
 export { freePort };
 const live = new Set<ChildProcess>();
@@ -19,6 +20,8 @@ export interface EtcdMemberConfig {
   name: string;
   clientPort: number;
   peerPort: number;
+  /** Where the other members dial this one (a PeerNetwork proxy), when not peerPort. */
+  advertisedPeerPort?: number;
   dataDir: string;
   initialCluster: string;
   clusterToken: string;
@@ -144,7 +147,22 @@ export class EtcdCluster {
   constructor(
     readonly members: EtcdMember[],
     private readonly root: string,
+    private readonly network?: PeerNetwork,
   ) {}
+
+  /**
+   * Cuts `member` off from the other members (its client port still answers), until
+   * `heal()`. Needs a cluster started with `partitionable`.
+   */
+  async partition(member: EtcdMember): Promise<void> {
+    const status = await member.status();
+    if (!this.network || !status) throw new Error('partition needs a partitionable cluster and a member that answers');
+    this.network.isolate(this.members.indexOf(member), BigInt(status.memberId).toString(16));
+  }
+
+  heal(): void {
+    this.network?.heal();
+  }
 
   /** All client URLs, comma-separated, as `--endpoints` takes them. */
   get endpoints(): string {
@@ -205,17 +223,25 @@ export class EtcdCluster {
 
   async stop(): Promise<void> {
     await Promise.all(this.members.map((m) => m.stop()));
+    await this.network?.close();
     rmSync(this.root, { recursive: true, force: true });
   }
 }
 
-/** Starts an etcd cluster of `size` members on free loopback ports and waits until it is healthy. */
-export async function startEtcd(options: { size?: number; extraArgs?: string[]; tls?: EtcdMemberConfig['tls'] } = {}): Promise<EtcdCluster> {
+/**
+ * Starts an etcd cluster of `size` members on free loopback ports and waits until it is
+ * healthy. `partitionable`: peer traffic goes through proxies, for `partition()`.
+ */
+export async function startEtcd(
+  options: { size?: number; extraArgs?: string[]; tls?: EtcdMemberConfig['tls']; partitionable?: boolean } = {},
+): Promise<EtcdCluster> {
   const size = options.size ?? 1;
   const root = scratchDir();
   const ports = await Promise.all(Array.from({ length: size * 2 }, freePort));
+  const network = options.partitionable ? await PeerNetwork.start(Array.from({ length: size }, (_, i) => ports[i * 2 + 1])) : undefined;
+  const advertised = (i: number) => network?.ports[i] ?? ports[i * 2 + 1];
   const names = Array.from({ length: size }, (_, i) => `node${i + 1}`);
-  const initialCluster = names.map((n, i) => `${n}=http://127.0.0.1:${ports[i * 2 + 1]}`).join(',');
+  const initialCluster = names.map((n, i) => `${n}=http://127.0.0.1:${advertised(i)}`).join(',');
   const clusterToken = `svcreg-test-${process.pid}-${ports[0]}`;
   const members = names.map(
     (name, i) =>
@@ -223,6 +249,7 @@ export async function startEtcd(options: { size?: number; extraArgs?: string[]; 
         name,
         clientPort: ports[i * 2],
         peerPort: ports[i * 2 + 1],
+        advertisedPeerPort: network ? advertised(i) : undefined,
         dataDir: join(root, name),
         initialCluster,
         clusterToken,
@@ -230,7 +257,7 @@ export async function startEtcd(options: { size?: number; extraArgs?: string[]; 
         tls: options.tls,
       }),
   );
-  const cluster = new EtcdCluster(members, root);
+  const cluster = new EtcdCluster(members, root, network);
   try {
     await Promise.all(members.map((m) => m.start(false)));
     await Promise.all(members.map((m) => m.waitHealthy()));
