@@ -182,11 +182,13 @@ async function main() {
       await seed(client, '/large/', LARGE, 5000);
       const big = compare({
         instances: ['node', SVCREG, '--prefix', '/large/', 'list', '--instances', '-o', 'json'],
+        table: ['node', SVCREG, '--prefix', '/large/', 'list', '--instances'],
         etcdctlJson: ['etcdctl', 'get', '--prefix', '/large/', '-w', 'json'],
         counts: ['node', SVCREG, '--prefix', '/large/', 'list', '-o', 'json'],
         etcdctlKeys: ['etcdctl', 'get', '--prefix', '/large/', '--keys-only'],
       }, env);
       target(`svcreg list --instances -o json (${LARGE}) vs etcdctl get -w json`, big.instances.ms, big.etcdctlJson.ms, big.instances.ms / big.etcdctlJson.ms, 2.5, { peak_rss_mb: big.instances.rssMb, rss_goal_mb: 300 });
+      target(`svcreg list --instances as a table (${LARGE}) vs the same listing -o json`, big.table.ms, big.instances.ms, big.table.ms / big.instances.ms, 1.5, { peak_rss_mb: big.table.rssMb });
       target(`svcreg list -o json (${LARGE}) vs etcdctl get --keys-only`, big.counts.ms, big.etcdctlKeys.ms, big.counts.ms / big.etcdctlKeys.ms, 2.0, { peak_rss_mb: big.counts.rssMb });
     }
   } finally {

@@ -3,11 +3,12 @@
  * Command modules (and etcd3 behind them) load only when their command runs, so
  * `--help` and `--version` stay fast.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import type { CommandContext, Signal } from './commands/context.js';
-import { processIo } from './output/io.js';
-import { parseDuration, splitList } from './parse.js';
+import { afterEndOfOptions } from './end-of-options.js';
+import { processIo, warn, type Io } from './output/io.js';
+import { parseDuration, parseOutput, splitList, type OutputFormat } from './parse.js';
 import { DEFAULT_ENDPOINT, DEFAULT_TIMEOUT_MS } from './registry/endpoints.js';
 import { UsageError } from './registry/errors.js';
 import { DEFAULT_PREFIX } from './registry/keys.js';
@@ -27,8 +28,10 @@ interface GlobalOptions {
   debug?: boolean;
 }
 
-/** What main.ts gives the CLI: process-level hooks. */
+/** What main.ts gives the CLI: the arguments and process-level hooks. */
 export interface Process {
+  /** The arguments the program is parsed from, without node and the script. */
+  readonly argv: readonly string[];
   onSignal(handler: (signal: Signal) => void): () => void;
   onStdoutClosed(handler: () => void): void;
   /** Called with every registry the CLI opens, so main can close it before exiting. */
@@ -40,8 +43,11 @@ const version = (JSON.parse(readFileSync(new URL('../package.json', import.meta.
 async function context(cmd: Command, proc: Process): Promise<CommandContext> {
   const g = cmd.optsWithGlobals() as GlobalOptions;
   const io = processIo(g.color);
+  // A bad value from the environment is named as such: nothing typed on the command line is wrong.
+  const fromEnv = (option: string) => cmd.getOptionValueSourceWithGlobals(option) === 'env';
+  const named = (option: string, flag: string) => (fromEnv(option) ? `SVCREG_${flag.slice(2).toUpperCase().replace(/-/g, '_')}` : flag);
   const endpoints = splitList(g.endpoints ?? process.env.ETCDCTL_ENDPOINTS ?? DEFAULT_ENDPOINT);
-  const timeoutMs = g.timeout === undefined ? DEFAULT_TIMEOUT_MS : parseDuration(g.timeout, '--timeout');
+  const timeoutMs = g.timeout === undefined ? DEFAULT_TIMEOUT_MS : parseDuration(g.timeout, named('timeout', '--timeout'));
   let auth: { username: string; password: string } | undefined;
   // Read once and dropped from the environment, so a `register -- command` child never inherits it.
   const envPassword = process.env.SVCREG_PASSWORD;
@@ -49,8 +55,8 @@ async function context(cmd: Command, proc: Process): Promise<CommandContext> {
   // A SVCREG_PASSWORD_FILE left in the environment is harmless without a user; the flag is not.
   if (g.user === undefined && cmd.getOptionValueSourceWithGlobals('passwordFile') === 'cli') throw new UsageError('--password-file needs --user');
   if (g.user !== undefined) {
-    if (g.user.includes(':')) throw new UsageError('--user takes a user name only', 'pass the password in SVCREG_PASSWORD or --password-file, or type it at the prompt');
-    let password = g.passwordFile === undefined ? envPassword : readPasswordFile(g.passwordFile);
+    if (g.user.includes(':')) throw new UsageError(`${named('user', '--user')} takes a user name only`, 'pass the password in SVCREG_PASSWORD or --password-file, or type it at the prompt');
+    let password = g.passwordFile === undefined ? envPassword : readPasswordFile(g.passwordFile, named('passwordFile', '--password-file'), io);
     if (password === undefined) {
       if (!io.stdinIsTTY) throw new UsageError(`no password for user ${g.user}`, 'set SVCREG_PASSWORD or pass --password-file');
       const { askPassword } = await import('./output/prompt.js');
@@ -68,21 +74,33 @@ async function context(cmd: Command, proc: Process): Promise<CommandContext> {
     auth,
   });
   proc.opened(registry);
-  return { io, registry, output: g.output, onSignal: proc.onSignal, onStdoutClosed: proc.onStdoutClosed };
+  const format = (allowed: readonly OutputFormat[]) => {
+    if (fromEnv('output') && !allowed.includes(g.output as OutputFormat)) {
+      throw new UsageError(`invalid SVCREG_OUTPUT ${JSON.stringify(g.output)} for this command`, `unset it, or pass -o with one of: ${allowed.join(', ')}`);
+    }
+    return parseOutput(g.output, allowed);
+  };
+  return { io, registry, output: g.output, format, onSignal: proc.onSignal, onStdoutClosed: proc.onStdoutClosed };
 }
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
-/** The file's first line: files written by `echo` end with a newline that is not part of the password. */
-function readPasswordFile(path: string): string {
+/**
+ * The file's first line: files written by `echo` end with a newline that is not part
+ * of the password. A file others can read is used (mounted secrets often are 0644), with a warning.
+ */
+function readPasswordFile(path: string, name: string, io: Io): string {
   let text: string;
+  let mode: number;
   try {
     text = readFileSync(path, 'utf8');
+    mode = statSync(path).mode & 0o777;
   } catch (err) {
-    throw new UsageError(`cannot read --password-file ${path}: ${(err as NodeJS.ErrnoException).code ?? 'unreadable'}`);
+    throw new UsageError(`cannot read ${name} ${path}: ${(err as NodeJS.ErrnoException).code ?? 'unreadable'}`);
   }
   const password = text.replace(/\r?\n$/, '');
-  if (password === '' || /[\r\n]/.test(password)) throw new UsageError(`--password-file ${path} must hold the password on one line`);
+  if (password === '' || /[\r\n]/.test(password)) throw new UsageError(`${name} ${path} must hold the password on one line`);
+  if (mode & 0o077) warn(io, `${name} ${path} is open to other users (mode 0${mode.toString(8)}); chmod 600 it`);
   return password;
 }
 
@@ -94,7 +112,12 @@ export function buildProgram(proc: Process, setResult: (code: Promise<number>) =
     .addOption(new Option('--endpoints <urls>', `etcd endpoints, comma-separated (default: ${DEFAULT_ENDPOINT}, or ETCDCTL_ENDPOINTS)`).env('SVCREG_ENDPOINTS'))
     .addOption(new Option('--prefix <prefix>', `key prefix (default: ${DEFAULT_PREFIX})`).env('SVCREG_PREFIX'))
     .addOption(new Option('--timeout <duration>', 'deadline of each request: 500ms, 5s, 1m (default: 5s)').env('SVCREG_TIMEOUT'))
-    .addOption(new Option('-o, --output <format>', 'table | json | ndjson | addr, where it fits (default: table)').env('SVCREG_OUTPUT'))
+    .addOption(
+      new Option('-o, --output <format>', 'table | wide | json | ndjson | addr, where it fits (default: table)')
+        .env('SVCREG_OUTPUT')
+        // `-o=json`, as kubectl spells it, reaches commander's short-option parsing as "=json".
+        .argParser((value: string) => value.replace(/^=/, '')),
+    )
     .addOption(new Option('--cacert <file>', 'CA certificate for https:// endpoints').env('SVCREG_CACERT'))
     .addOption(new Option('--cert <file>', 'client certificate (TLS)').env('SVCREG_CERT'))
     .addOption(new Option('--key <file>', 'client key (TLS)').env('SVCREG_KEY'))
@@ -103,6 +126,8 @@ export function buildProgram(proc: Process, setResult: (code: Promise<number>) =
     .option('--no-color', 'no colour (also: NO_COLOR)')
     .option('--debug', 'print stack traces on errors')
     .showHelpAfterError('(run svcreg --help for usage)')
+    // commander's own errors ("error: unknown option") look like ours.
+    .configureOutput({ outputError: (text, write) => write(`svcreg: ${text}`) })
     // Throw instead of exiting, so main.ts maps usage errors to exit 2. Set before the
     // subcommands are added: commander copies these settings into each one on creation.
     .exitOverride()
@@ -123,7 +148,7 @@ Examples:
       setResult(context(this, proc).then((ctx) => load(ctx, ...(args.slice(0, -1) as A))));
     };
 
-  program
+  const registerCommand = program
     .command('register')
     .description('register an instance and keep it alive until interrupted (or until the command after -- exits)')
     .argument('<service>', 'service name')
@@ -144,6 +169,7 @@ Examples:
     .option('--check-failures <n>', 'failures in a row before a passing instance turns critical (default: 3)')
     .option('--drain <duration>', 'on SIGTERM/SIGINT: mark critical, wait this long, then stop (a second signal stops at once)')
     .option('--kill-timeout <duration>', 'with -- command: SIGKILL it if it has not exited this long after its stop signal (default: 10s)')
+    .option('--pid <pid>', 'deregister once this process exits (e.g. --pid $$ in a shell script that backgrounds svcreg)')
     .addHelpText(
       'after',
       `
@@ -151,7 +177,9 @@ Prints one line (one JSON object with -o json) once the key is written, so a scr
 Revokes the lease on SIGINT/SIGTERM/SIGHUP, so the key disappears at once, and exits 0.
 With -- command, runs it with inherited stdio and deregisters when it exits. A stop signal
 revokes the lease at once, whatever the command does, and is passed on to it (after the
-drain, with --drain); it is killed if still running --kill-timeout later. Exits with its code.
+drain, with --drain); it is killed if still running --kill-timeout later. Exits with its code,
+or 127 before registering anything when the command cannot be found. The command's environment
+names its registration: SVCREG_SERVICE, SVCREG_ID, SVCREG_INSTANCE_KEY, SVCREG_LEASE.
 
 With a health check, the instance is stored with health "critical" until the first check passes,
 and discover returns only passing instances.
@@ -162,10 +190,11 @@ Examples:
   svcreg register web --port 8080 --check-http http://127.0.0.1:8080/health --drain 10s -- ./server`,
     )
     .action(
-      action(async (ctx, service: string, command: string[], opts: Record<string, unknown>) => {
-        if (command.length > 0 && !process.argv.includes('--')) {
-          throw new UsageError(`unexpected argument ${JSON.stringify(command[0])}`, 'put the command to run after --');
-        }
+      action(async (ctx, service: string, operands: string[], opts: Record<string, unknown>) => {
+        // commander hands over the operands before `--` and the command after it as one list.
+        const command = afterEndOfOptions(proc.argv, [...program.options, ...registerCommand.options]) ?? [];
+        const stray = operands.slice(0, operands.length - command.length);
+        if (stray.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(stray[0])}`, 'register takes one service name; put a command to run after --');
         return (await import('./commands/register.js')).register(ctx, service, opts, command);
       }),
     );

@@ -2,6 +2,7 @@
  * The one place that runs a command, maps errors to exit codes and exits.
  */
 import { CommanderError } from 'commander';
+import { escapeControls } from './output/escape.js';
 import { buildProgram, type Process } from './cli.js';
 import type { Signal } from './commands/context.js';
 import {
@@ -15,6 +16,7 @@ import {
   WritesRefusedError,
 } from './registry/errors.js';
 import type { Registry } from './registry/registry.js';
+import { CommandNotFoundError } from './supervise/resolve.js';
 
 /** The documented exit code of an error. */
 export function exitCodeOf(err: unknown): number {
@@ -26,6 +28,7 @@ export function exitCodeOf(err: unknown): number {
   if (err instanceof RegistrationLostError) return 6;
   if (err instanceof AuthError) return 7;
   if (err instanceof WritesRefusedError) return 8;
+  if (err instanceof CommandNotFoundError) return 127;
   return 1;
 }
 
@@ -38,6 +41,7 @@ const registries: Registry[] = [];
 // `svcreg watch | head -1`: a reader that goes away is a normal end, not a crash.
 let onStdoutClosed: () => void = () => process.exit(0);
 const proc: Process = {
+  argv: process.argv.slice(2),
   onStdoutClosed: (handler) => (onStdoutClosed = handler),
   onSignal(handler) {
     for (const s of SIGNALS) process.on(s, handler);
@@ -48,11 +52,11 @@ const proc: Process = {
   opened: (registry) => registries.push(registry),
 };
 
-async function main(argv: string[]): Promise<number> {
+async function main(): Promise<number> {
   let result: Promise<number> | undefined;
   const program = buildProgram(proc, (r) => (result = r));
   try {
-    await program.parseAsync(argv, { from: 'user' });
+    await program.parseAsync([...proc.argv], { from: 'user' });
     if (!result) {
       program.outputHelp({ error: true });
       return 2;
@@ -64,8 +68,10 @@ async function main(argv: string[]): Promise<number> {
     if (!(err instanceof CommanderError)) {
       const e = err as Error;
       const hint = e instanceof SvcregError && e.hint ? `; ${e.hint}` : '';
-      process.stderr.write(`svcreg: error: ${e?.message ?? String(err)}${hint}\n`);
-      if (argv.includes('--debug')) process.stderr.write(`${e?.stack ?? ''}\n`);
+      // Messages can quote what etcd or another writer sent: never raw to a terminal.
+      process.stderr.write(`svcreg: error: ${escapeControls(`${e?.message ?? String(err)}${hint}`)}\n`);
+      // As parsed: a --debug after `--` belongs to the command of `register --`.
+      if (program.opts().debug) process.stderr.write(`${e?.stack ?? ''}\n`);
       else if (code === 1) process.stderr.write('svcreg: (run with --debug for details)\n');
     }
     return code;
@@ -87,7 +93,7 @@ function flushed(stream: NodeJS.WriteStream): Promise<void> {
   });
 }
 
-const code = await main(process.argv.slice(2));
+const code = await main();
 // Writes to a pipe are queued when the reader is slower: exiting at once would cut the
 // end off a large listing on its way to `jq`.
 await Promise.all([flushed(process.stdout), flushed(process.stderr)]);

@@ -56,7 +56,8 @@ export function parseTags(tags: string[]): string[] {
   return tags;
 }
 
-export type OutputFormat = 'table' | 'json' | 'ndjson' | 'addr';
+/** `wide`: a table with every cell whole, plus lease and revisions. */
+export type OutputFormat = 'table' | 'wide' | 'json' | 'ndjson' | 'addr';
 
 /** Checks `-o` against the formats the command supports. */
 export function parseOutput(text: string | undefined, allowed: readonly OutputFormat[]): OutputFormat {

@@ -1,4 +1,5 @@
 /** What every command receives from cli.ts: where to print, the registry, and process signals. */
+import type { OutputFormat } from '../parse.js';
 import type { Io } from '../output/io.js';
 import type { Registry } from '../registry/registry.js';
 import type { Signal } from '../supervise/supervisor.js';
@@ -10,6 +11,8 @@ export interface CommandContext {
   registry: Registry;
   /** The raw `-o` value, checked by each command against the formats it supports. */
   output: string | undefined;
+  /** `-o` (or SVCREG_OUTPUT, named as such when it is what does not fit), checked against what the command prints. */
+  format(allowed: readonly OutputFormat[]): OutputFormat;
   /** Handles SIGINT/SIGTERM/SIGHUP instead of dying; returns a function that removes the handler. */
   onSignal(handler: (signal: Signal) => void): () => void;
   /** Replaces what happens when the reader of stdout goes away (by default: exit 0). */

@@ -1,12 +1,13 @@
 /** `svcreg discover <service>`: the instances of one service, optionally waiting for them. */
-import { parseDuration, parseInteger, parseMeta, parseOutput, parseTags } from '../parse.js';
+import { parseDuration, parseInteger, parseMeta, parseTags } from '../parse.js';
 import { printerFor } from '../output/printer.js';
 import { startSpinner } from '../output/spinner.js';
 import { connectionStatusMessage, throttledMessages, warnMalformed } from '../output/io.js';
 import type { WatchStatus } from '../registry/watch.js';
 import { NotFoundError, UsageError } from '../registry/errors.js';
 import { validateSegment } from '../registry/keys.js';
-import type { InstanceListing } from '../registry/registry.js';
+import { describeMatches, nothingMatches } from '../registry/matches.js';
+import type { DiscoverListing } from '../registry/registry.js';
 import { constants } from 'node:os';
 import type { CommandContext, Signal } from './context.js';
 
@@ -22,7 +23,7 @@ export interface DiscoverOptions {
 
 export async function discover(ctx: CommandContext, service: string, options: DiscoverOptions): Promise<number> {
   validateSegment('service name', service);
-  const format = parseOutput(ctx.output, ['table', 'json', 'ndjson', 'addr']);
+  const format = ctx.format(['table', 'wide', 'json', 'ndjson', 'addr']);
   const filter = { tags: parseTags(options.tag ?? []), meta: parseMeta(options.meta ?? []) };
   const min = options.min === undefined ? 1 : parseInteger(options.min, '--min', 1);
   const waitTimeoutMs = options.waitTimeout === undefined ? undefined : parseDuration(options.waitTimeout, '--wait-timeout');
@@ -32,7 +33,7 @@ export async function discover(ctx: CommandContext, service: string, options: Di
   }
   const printer = await printerFor(format, ctx.io);
 
-  let listing: InstanceListing;
+  let listing: DiscoverListing;
   if (wait) {
     const stop = new AbortController();
     let interrupted: Signal | undefined;
@@ -57,16 +58,20 @@ export async function discover(ctx: CommandContext, service: string, options: Di
     listing = await ctx.registry.discover(service, filter, { all: options.all });
   }
   warnMalformed(ctx.io, listing.malformed, ctx.registry.prefix);
+  if (listing.instances.length === 0) {
+    // An empty JSON array is an answer; an empty table is noise.
+    if (format === 'json') printer.instances(listing, false);
+    throw nothingMatches(service, listing.counts, { filter, all: options.all, prefix: ctx.registry.prefix });
+  }
+  // Fewer than asked for is a failure: a script must not take part of the set for all of it.
+  if (listing.instances.length < min) {
+    const n = listing.instances.length;
+    const found = describeMatches(listing.counts, filter, options.all);
+    throw new NotFoundError(`only ${n} instance${n === 1 ? '' : 's'} of ${service} match${n === 1 ? 'es' : ''}, fewer than --min ${min}: ${found}`, '--wait waits for them');
+  }
 
   let instances = [...listing.instances].sort((a, b) => (a.key < b.key ? -1 : 1));
-  if (instances.length > 0 && options.pick) {
-    instances = [options.pick === 'first' ? instances[0] : instances[Math.floor(Math.random() * instances.length)]];
-  }
-  // An empty table is noise; an empty JSON array is an answer.
-  if (instances.length > 0 || format === 'json') printer.instances({ ...listing, instances }, false);
-  if (listing.instances.length === 0) {
-    throw new NotFoundError(`no ${options.all ? '' : 'passing '}instance of ${service} matches`, options.all ? undefined : '--all includes instances whose health checks fail');
-  }
-  if (listing.instances.length < min) throw new NotFoundError(`only ${listing.instances.length} instance(s) of ${service} match, fewer than --min ${min}`);
+  if (options.pick) instances = [options.pick === 'first' ? instances[0] : instances[Math.floor(Math.random() * instances.length)]];
+  printer.instances({ ...listing, instances }, false);
   return 0;
 }

@@ -3,12 +3,11 @@
  * TTY; refuses without --yes otherwise. Each delete checks the entry's revision, so
  * nothing that changed after it was listed is deleted.
  */
-import { parseOutput } from '../parse.js';
 import { entryCount, message, thousands, warn } from '../output/io.js';
 import { printerFor } from '../output/printer.js';
 import { PROGRESS_DELAY_MS, startSpinner } from '../output/spinner.js';
 import { confirm } from '../output/prompt.js';
-import { UsageError } from '../registry/errors.js';
+import { NotFoundError, UsageError } from '../registry/errors.js';
 import type { CommandContext } from './context.js';
 
 export interface PurgeOptions {
@@ -20,16 +19,17 @@ export interface PurgeOptions {
 }
 
 export async function purge(ctx: CommandContext, service: string | undefined, options: PurgeOptions): Promise<number> {
-  const format = parseOutput(ctx.output, ['table', 'json', 'ndjson']);
+  const format = ctx.format(['table', 'wide', 'json', 'ndjson']);
   if (service !== undefined && options.all) throw new UsageError('give a service or --all, not both');
   const selection = { service, all: options.all, id: options.id, malformedOnly: options.malformed };
   const printer = await printerFor(format, ctx.io);
   const entries = await ctx.registry.planPurge(selection);
   const where = service === undefined ? ctx.registry.prefix : `${ctx.registry.prefix}${service}/`;
   if (entries.length === 0) {
-    message(ctx.io, `nothing to delete under ${where}`);
     if (format !== 'table') options.dryRun ? printer.purgePlan([]) : printer.purgeResult({ deleted: [], skipped: [] });
-    return 0;
+    // A typo in a script's cleanup step must not pass for a purge.
+    const place = options.id === undefined ? `under ${where}` : `at ${where}${options.id}`;
+    throw new NotFoundError(`nothing to delete ${place}`, options.malformed ? undefined : `svcreg list --instances shows what is under ${ctx.registry.prefix}`);
   }
   const what = `${entryCount(entries.length)} under ${where}`;
   if (options.dryRun) {
@@ -43,10 +43,8 @@ export async function purge(ctx: CommandContext, service: string | undefined, op
     }
     const preview = await printerFor('table', { ...ctx.io, stdout: ctx.io.stderr, color: ctx.io.stderrColor });
     preview.purgePlan(entries);
-    if (!(await confirm(ctx.io, `Delete ${what}?`))) {
-      message(ctx.io, 'nothing deleted');
-      return 0;
-    }
+    // Not confirmed, as without --yes off a terminal: nothing deleted, exit 2.
+    if (!(await confirm(ctx.io, `Delete ${what}?`))) throw new UsageError('nothing deleted: the answer was not yes', 'answer y to delete, or pass --yes');
   }
   const progress = startSpinner(ctx.io, `deleting ${what}`, PROGRESS_DELAY_MS);
   let result;
@@ -57,6 +55,6 @@ export async function purge(ctx: CommandContext, service: string | undefined, op
   }
   printer.purgeResult(result);
   if (result.skipped.length > 0) warn(ctx.io, `${entryCount(result.skipped.length)} changed after listing and were left alone`);
-  message(ctx.io, `deleted ${result.deleted.length} of ${entries.length}`);
+  message(ctx.io, `deleted ${thousands(result.deleted.length)} of ${what}`);
   return 0;
 }

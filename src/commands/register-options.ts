@@ -6,8 +6,9 @@ import { hostname, networkInterfaces } from 'node:os';
 import { parseDuration, parseInteger, parseMeta, parsePort, parseTags } from '../parse.js';
 import { UsageError } from '../registry/errors.js';
 import type { HealthCheckOptions } from '../registry/health.js';
-import { segmentProblem, validateSegment } from '../registry/keys.js';
+import { segmentCaveat, segmentProblem, validateSegment } from '../registry/keys.js';
 import { DEFAULT_TTL_SECONDS, type RegisterOptions } from '../registry/registration.js';
+import { isRunning } from '../supervise/follow.js';
 import { DEFAULT_KILL_TIMEOUT_MS } from '../supervise/supervisor.js';
 
 export interface RegisterCommandOptions {
@@ -27,6 +28,7 @@ export interface RegisterCommandOptions {
   checkFailures?: string;
   drain?: string;
   killTimeout?: string;
+  pid?: string;
 }
 
 /** What `register` does, from its flags. */
@@ -34,6 +36,9 @@ export interface RegisterPlan {
   registration: RegisterOptions;
   drainMs: number | undefined;
   killTimeoutMs: number;
+  followPid: number | undefined;
+  /** Accepted, but worth saying: written on stderr before registering. */
+  warnings: string[];
 }
 
 export function parseRegisterOptions(service: string, options: RegisterCommandOptions): RegisterPlan {
@@ -51,10 +56,19 @@ export function parseRegisterOptions(service: string, options: RegisterCommandOp
     throw new UsageError(`invalid --on-lost ${JSON.stringify(options.onLost)}`, 'use --on-lost reregister or --on-lost exit');
   }
   const onLost = options.onLost === 'exit' ? 'fail' : 'reregister';
+  const followPid = options.pid === undefined ? undefined : parseInteger(options.pid, '--pid', 1);
+  if (followPid !== undefined && !isRunning(followPid)) throw new UsageError(`--pid ${followPid}: no such process`, 'pass the PID of a running process, such as $$ in a shell script');
+  const warnings: string[] = [];
+  for (const [what, value] of [['service name', service], ['instance id', id]]) {
+    const caveat = segmentCaveat(value);
+    if (caveat) warnings.push(`${what} ${JSON.stringify(value)} ${caveat}`);
+  }
   return {
     registration: { service, id, address, port, tags, metadata, ttl, replace: options.replace, onLost, health: parseChecks(options) },
     drainMs: options.drain === undefined ? undefined : parseDuration(options.drain, '--drain'),
     killTimeoutMs: options.killTimeout === undefined ? DEFAULT_KILL_TIMEOUT_MS : parseDuration(options.killTimeout, '--kill-timeout'),
+    followPid,
+    warnings,
   };
 }
 

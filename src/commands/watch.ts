@@ -1,6 +1,6 @@
 /** `svcreg watch [service]`: stream PUT/DELETE events until Ctrl-C or `--count` events. */
-import { parseInteger, parseOutput } from '../parse.js';
-import { connectionStatusMessage, throttledMessages } from '../output/io.js';
+import { parseInteger } from '../parse.js';
+import { connectionStatusMessage, message, throttledMessages } from '../output/io.js';
 import { whenWritable } from '../output/drain.js';
 import { printerFor } from '../output/printer.js';
 import type { WatchStatus } from '../registry/watch.js';
@@ -13,7 +13,7 @@ export interface WatchCommandOptions {
 
 export async function watch(ctx: CommandContext, service: string | undefined, options: WatchCommandOptions): Promise<number> {
   // A stream has no single document: -o json prints one object per line, like ndjson.
-  const format = parseOutput(ctx.output, ['table', 'json', 'ndjson']);
+  const format = ctx.format(['table', 'json', 'ndjson']);
   const startRevision = options.rev === undefined ? undefined : parseInteger(options.rev, '--rev', 1);
   const count = options.count === undefined ? undefined : parseInteger(options.count, '--count', 1);
   const printer = await printerFor(format === 'json' ? 'ndjson' : format, ctx.io);
@@ -21,7 +21,10 @@ export async function watch(ctx: CommandContext, service: string | undefined, op
   const stop = new AbortController();
   const removeSignal = ctx.onSignal(() => stop.abort());
   const say = throttledMessages(ctx.io, 5000);
+  const where = service === undefined ? ctx.registry.prefix : `${ctx.registry.prefix}${service}/`;
   const onStatus = (s: WatchStatus) => {
+    // Someone who starts a watch and then registers needs to know the watch was live by then.
+    if (s.state === 'established' && ctx.io.stderrIsTTY) message(ctx.io, `watching ${where} from revision ${s.revision}`);
     const text = connectionStatusMessage(s);
     if (text) say(`watch: ${text}`);
   };

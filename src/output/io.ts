@@ -3,6 +3,8 @@
  * to stderr. Colour only on a TTY, never with NO_COLOR or --no-color.
  */
 import type { MalformedEntry } from '../registry/entry.js';
+import { cellText } from './columns.js';
+import { escapeControls } from './escape.js';
 import { monotonicMs } from '../registry/timers.js';
 import type { WatchStatus } from '../registry/watch.js';
 
@@ -20,7 +22,8 @@ export interface Io {
 }
 
 export function processIo(colorFlag: boolean): Io {
-  const allowed = colorFlag && !('NO_COLOR' in process.env) && process.env.TERM !== 'dumb';
+  // no-color.org: only a NO_COLOR that is set and not empty turns colour off.
+  const allowed = colorFlag && !process.env.NO_COLOR && process.env.TERM !== 'dumb';
   return {
     stdout: process.stdout,
     stderr: process.stderr,
@@ -43,9 +46,9 @@ export function entryCount(n: number): string {
   return `${thousands(n)} entr${n === 1 ? 'y' : 'ies'}`;
 }
 
-/** One line on stderr, prefixed so it is never mistaken for data. */
+/** One line on stderr, prefixed so it is never mistaken for data; what it quotes from etcd is escaped. */
 export function message(io: Io, text: string): void {
-  io.stderr.write(`svcreg: ${text}\n`);
+  io.stderr.write(`svcreg: ${escapeControls(text)}\n`);
 }
 
 export function warn(io: Io, text: string): void {
@@ -55,7 +58,7 @@ export function warn(io: Io, text: string): void {
 /** One stderr line per malformed entry (a few), then a count and what to do. */
 export function warnMalformed(io: Io, malformed: MalformedEntry[], prefix: string): void {
   if (malformed.length === 0) return;
-  for (const m of malformed.slice(0, 5)) warn(io, `malformed entry ${m.key}: ${m.problem}`);
+  for (const m of malformed.slice(0, 5)) warn(io, `malformed entry ${cellText(m.key, false)}: ${m.problem}`);
   const more = malformed.length > 5 ? ` (${malformed.length - 5} more not shown)` : '';
   warn(io, `${malformed.length} malformed entr${malformed.length === 1 ? 'y' : 'ies'} under ${prefix}${more}; \`svcreg purge --all --malformed\` removes them`);
 }

@@ -5,8 +5,12 @@
 import type { InstanceRecord, MalformedEntry } from '../registry/entry.js';
 import type { InstanceListing, PurgeEntry, PurgeResult, ServiceListing } from '../registry/registry.js';
 import type { WatchEvent } from '../registry/watch.js';
+import { escapeJsonText } from './escape.js';
 import { message, type Io } from './io.js';
 import { lifecycleMessage, resyncMessage, type Printer, type RegistrationEvent } from './printer.js';
+
+// Strings are the only place these characters can be: escaping them keeps the document valid.
+const json = (value: unknown, indent?: number) => escapeJsonText(JSON.stringify(value, null, indent));
 
 /** The contract's watch fields, then the extras. */
 export function watchEventJson(event: WatchEvent): Record<string, unknown> {
@@ -22,12 +26,12 @@ export class JsonPrinter implements Printer {
   ) {}
 
   private line(value: unknown): void {
-    this.io.stdout.write(`${JSON.stringify(value)}\n`);
+    this.io.stdout.write(`${json(value)}\n`);
   }
 
   private document(items: unknown[]): void {
     if (this.lines) for (const item of items) this.line(item);
-    else this.io.stdout.write(`${JSON.stringify(items, null, 2)}\n`);
+    else this.io.stdout.write(`${json(items, 2)}\n`);
   }
 
   services(listing: ServiceListing): void {
@@ -47,10 +51,10 @@ export class JsonPrinter implements Printer {
       if (items.length === 0) continue;
       // One write per page: a write per element costs a system call each.
       if (this.lines) {
-        this.io.stdout.write(items.map((item) => `${JSON.stringify(item)}\n`).join(''));
+        this.io.stdout.write(items.map((item) => `${json(item)}\n`).join(''));
       } else {
         // The same text JSON.stringify(all, null, 2) would give: each page's array without its brackets.
-        const text = JSON.stringify(items, null, 2);
+        const text = json(items, 2);
         this.io.stdout.write(`${first ? '[\n' : ',\n'}${text.slice(2, -2)}`);
         first = false;
       }
@@ -77,7 +81,7 @@ export class JsonPrinter implements Printer {
   purgeResult(result: PurgeResult): void {
     const value = { deleted: result.deleted.map(purgeJson), skipped: result.skipped.map(purgeJson) };
     if (this.lines) this.line(value);
-    else this.io.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+    else this.io.stdout.write(`${json(value, 2)}\n`);
   }
 }
 

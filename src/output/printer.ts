@@ -23,7 +23,7 @@ export function lifecycleMessage(event: RegistrationEvent): string | undefined {
     case 'reregistered':
       return `re-registered ${event.key} with a new lease ${event.lease} (ttl ${event.ttl}s)`;
     case 'lost':
-      return `registration lost: ${event.key} (${event.reason})`;
+      return `registration lost: ${event.key}: ${event.reason}`;
     case 'deregistered':
       return `deregistered ${event.key}`;
     case 'health':
@@ -56,17 +56,6 @@ export interface Printer {
   purgeResult(result: PurgeResult): void;
 }
 
-/** All pages of a listing in one, for printers that need the whole (a table's column widths). */
-export async function collectPages(pages: AsyncIterable<InstanceListing>): Promise<InstanceListing> {
-  const all: InstanceListing = { revision: 0, instances: [], malformed: [] };
-  for await (const page of pages) {
-    all.revision = page.revision;
-    all.instances.push(...page.instances);
-    all.malformed.push(...page.malformed);
-  }
-  return all;
-}
-
 export async function printerFor(format: OutputFormat, io: Io): Promise<Printer> {
   switch (format) {
     case 'json':
@@ -76,6 +65,7 @@ export async function printerFor(format: OutputFormat, io: Io): Promise<Printer>
     case 'addr':
       return new (await import('./addr.js')).AddrPrinter(io);
     case 'table':
-      return (await import('./table.js')).TablePrinter.create(io);
+    case 'wide':
+      return (await import('./table.js')).TablePrinter.create(io, format === 'wide');
   }
 }

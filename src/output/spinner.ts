@@ -23,7 +23,9 @@ export function startSpinner(io: Io, text: string, delayMs = 0): Spinner {
     import('ora').then(
       ({ default: ora }) => {
         if (stopped) return;
-        spinner = ora({ text: current, stream: io.stderr as NodeJS.WriteStream, color: io.stderrColor ? 'cyan' : false, isEnabled: true }).start();
+        // discardStdin would put the terminal in raw mode without reading it, so Ctrl-C
+        // would reach nobody: the terminal's own SIGINT has to stay on.
+        spinner = ora({ text: current, stream: io.stderr as NodeJS.WriteStream, color: io.stderrColor ? 'cyan' : false, isEnabled: true, discardStdin: false }).start();
       },
       () => undefined, // progress is a nicety: without ora, none is shown
     );

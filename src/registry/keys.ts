@@ -26,6 +26,14 @@ export function segmentProblem(value: string): string | undefined {
   return undefined;
 }
 
+/**
+ * What makes a valid segment awkward, though keys written by others may hold it and
+ * must stay readable: said as a warning when svcreg creates one.
+ */
+export function segmentCaveat(value: string): string | undefined {
+  return /\s/.test(value) ? 'contains whitespace, which every shell command using it must quote' : undefined;
+}
+
 /** Throws a UsageError unless `value` is a valid service name or instance id. */
 export function validateSegment(what: 'service name' | 'instance id', value: string): string {
   const problem = segmentProblem(value);

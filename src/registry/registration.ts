@@ -321,14 +321,17 @@ export class Registration extends EventEmitter {
         this.emit('retrying', { error: err as Error, attempt: failures });
         if (!lost && monotonicMs() - renewedAt >= this.ttl * 1000) {
           lost = true;
-          if (this.lose(`no renewal for ${this.ttl}s (${(err as Error).message})`)) return;
+          if (this.lose(`no renewal for ${this.ttl}s, last error: ${(err as Error).message}`)) return;
         }
       }
     }
   }
 
   private takenOver(): RegistrationLostError {
-    return new RegistrationLostError(`registration lost: ${this.key} is now held by another registrant`, 'pass --replace to take it over');
+    return new RegistrationLostError(
+      `registration lost: ${this.key} was taken over: it is now held by another registrant; this one stopped and left the key to it`,
+      'give each registrant its own --id; --replace is for taking over a key whose registrant is gone',
+    );
   }
 
   /** The stored value, as of now (health included), bound to `lease`. */
@@ -340,7 +343,7 @@ export class Registration extends EventEmitter {
   private lose(reason: string): boolean {
     this.emit('lost', { key: this.key, lease: this.lease, reason });
     if (this.onLost === 'reregister') return false;
-    this.emit('failed', new RegistrationLostError(`registration lost: ${this.key} (${reason})`, 'raise --ttl, or check etcd'));
+    this.emit('failed', new RegistrationLostError(`registration lost: ${this.key}: ${reason}`, 'raise --ttl, or check etcd'));
     return true;
   }
 

@@ -6,8 +6,9 @@ import { Connection, type ConnectionOptions } from './connection.js';
 import { classify, type InstanceRecord, type MalformedEntry } from './entry.js';
 import { NotFoundError, SvcregError, UsageError } from './errors.js';
 import { isPassing } from './health.js';
-import { matchesFilter, type InstanceFilter } from './instance.js';
+import type { InstanceFilter } from './instance.js';
 import { DEFAULT_PREFIX, instanceKey, validatePrefix, serviceKeyPrefix, validateSegment } from './keys.js';
+import { describeMatches, selectInstances, type MatchCounts } from './matches.js';
 import { Registration, type RegisterOptions } from './registration.js';
 import { readPages, readPrefix, type ReadOptions, type Snapshot } from './snapshot.js';
 import { watchPrefix, type WatchEvent, type WatchOptions } from './watch.js';
@@ -41,6 +42,11 @@ export interface InstanceListing {
   revision: number;
   instances: InstanceRecord[];
   malformed: MalformedEntry[];
+}
+
+/** What discover and waitFor return: the instances wanted, and how many there were before filtering. */
+export interface DiscoverListing extends InstanceListing {
+  counts: MatchCounts;
 }
 
 export interface ServiceListing {
@@ -171,10 +177,10 @@ export class Registry {
    * The instances of exactly `service` that match `filter` and are passing their
    * health checks (instances without checks count as passing); `all` keeps the rest.
    */
-  async discover(service: string, filter: InstanceFilter = {}, options: { all?: boolean } = {}): Promise<InstanceListing> {
+  async discover(service: string, filter: InstanceFilter = {}, options: { all?: boolean } = {}): Promise<DiscoverListing> {
     validateSegment('service name', service);
     const listing = await this.read(serviceKeyPrefix(this.prefix, service));
-    return { ...listing, instances: listing.instances.filter((i) => wanted(i, filter, options.all)) };
+    return { ...listing, ...selectInstances(listing.instances, filter, options.all) };
   }
 
   /**
@@ -182,7 +188,7 @@ export class Registry {
    * Reads once, then watches from that read's revision, so no registration can slip
    * between the two. Throws NotFoundError when `timeoutMs` passes first.
    */
-  async waitFor(service: string, options: WaitOptions = {}): Promise<InstanceListing> {
+  async waitFor(service: string, options: WaitOptions = {}): Promise<DiscoverListing> {
     validateSegment('service name', service);
     const min = options.min ?? 1;
     // Linked before any await, so an abort that comes early is not missed.
@@ -197,7 +203,7 @@ export class Registry {
     }
   }
 
-  private async waitUntil(service: string, min: number, options: WaitOptions, stop: AbortController): Promise<InstanceListing> {
+  private async waitUntil(service: string, min: number, options: WaitOptions, stop: AbortController): Promise<DiscoverListing> {
     const conn = await this.conn();
     const keyPrefix = serviceKeyPrefix(this.prefix, service);
     const snap = await readPrefix(conn, keyPrefix);
@@ -205,9 +211,9 @@ export class Registry {
     const current = new Map(first.instances.map((i) => [i.key, i]));
     const malformed = new Map(first.malformed.map((m) => [m.key, m]));
     let revision = snap.revision;
-    const matching = () => [...current.values()].filter((i) => wanted(i, options.filter, options.all));
-    const result = () => ({ revision, instances: matching(), malformed: [...malformed.values()] });
-    if (matching().length >= min || stop.signal.aborted) return result();
+    const result = () => ({ revision, ...selectInstances([...current.values()], options.filter, options.all), malformed: [...malformed.values()] });
+    const enough = () => result().instances.length >= min;
+    if (enough() || stop.signal.aborted) return result();
 
     let timedOut = false;
     const timer = options.timeoutMs === undefined ? undefined : setTimeout(() => ((timedOut = true), stop.abort()), options.timeoutMs);
@@ -218,14 +224,14 @@ export class Registry {
         current.delete(event.key);
         malformed.delete(event.key);
         if (event.record) current.set(event.key, event.record);
-        if (matching().length >= min) return result();
+        if (enough()) return result();
       }
     } finally {
       clearTimeout(timer);
     }
     if (timedOut) {
-      const have = matching().length;
-      throw new NotFoundError(`timed out waiting for ${min} instance(s) of ${service}: ${have} found`);
+      const { counts } = result();
+      throw new NotFoundError(`timed out waiting for ${min} instance${min === 1 ? '' : 's'} of ${service}: ${describeMatches(counts, options.filter, options.all)}`);
     }
     return result();
   }
@@ -324,7 +330,7 @@ export class Registry {
     if (failures.length > 0) {
       const err = (failures[0] as PromiseRejectedResult).reason as Error;
       const partial = `${deleted.size} of ${entries.length} deleted before it`;
-      throw err instanceof SvcregError ? new (err.constructor as typeof SvcregError)(`${err.message} (${partial})`, err.hint, { cause: err }) : err;
+      throw err instanceof SvcregError ? new (err.constructor as typeof SvcregError)(`${err.message}; ${partial}`, err.hint, { cause: err }) : err;
     }
     return { deleted: entries.filter((e) => deleted.has(e)), skipped: entries.filter((e) => !deleted.has(e)) };
   }
@@ -349,9 +355,4 @@ export class Registry {
     }
     return { revision: snap.revision, instances, malformed };
   }
-}
-
-/** What discover and waitFor return: instances matching the filter and, unless `all`, passing. */
-function wanted(instance: InstanceRecord, filter: InstanceFilter = {}, all = false): boolean {
-  return matchesFilter(instance, filter) && (all || isPassing(instance));
 }

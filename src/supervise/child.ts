@@ -22,9 +22,9 @@ export class Child {
   private done = false;
   private killTimer: NodeJS.Timeout | undefined;
 
-  /** Starts `command`; `onStartError` hears why it could not be started. */
-  constructor(command: string[], onStartError: (err: Error) => void) {
-    this.process = spawn(command[0], command.slice(1), { stdio: 'inherit' });
+  /** Starts `command` with `env`; `onStartError` hears why it could not be started. */
+  constructor(command: string[], env: NodeJS.ProcessEnv, onStartError: (err: Error) => void) {
+    this.process = spawn(command[0], command.slice(1), { stdio: 'inherit', env });
     this.exited = new Promise<number>((resolve) => {
       this.process.on('error', (err) => {
         // Only a failed start has no PID; other errors (a failed kill) are followed by 'exit' or nothing to wait for.

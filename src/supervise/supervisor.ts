@@ -11,11 +11,13 @@
  * revoked while the child is signalled, and a child that outlives the kill timeout is
  * killed.
  */
+import { formatDuration } from '../output/duration.js';
 import { message, warn, type Io } from '../output/io.js';
 import type { RegistrationEvent } from '../output/printer.js';
 import type { RegistrationLostError } from '../registry/errors.js';
 import { sleep } from '../registry/timers.js';
 import { Child, signalExitCode, type Signal } from './child.js';
+import { followProcess } from './follow.js';
 
 export type { Signal } from './child.js';
 
@@ -27,6 +29,8 @@ type SupervisorState = 'starting' | 'running' | 'draining' | 'stopping' | 'dereg
 /** What the supervisor needs of a registration (a Registration from the registry). */
 export interface Supervised {
   readonly key: string;
+  readonly lease: string;
+  readonly instance: { service_name: string; service_id: string };
   markCritical(reason: string): Promise<void>;
   deregister(): Promise<void>;
   on(event: 'failed', listener: (err: RegistrationLostError) => void): unknown;
@@ -39,6 +43,8 @@ export interface SupervisorOptions {
   drainMs?: number;
   /** How long the child has after its signal before SIGKILL. */
   killTimeoutMs: number;
+  /** --pid: stop as on SIGTERM once this process has exited. */
+  followPid?: number;
   io: Io;
   /** Hears `deregistered` once the lease is revoked. */
   report(event: RegistrationEvent): void;
@@ -52,6 +58,7 @@ export class Supervisor {
   private child: Child | undefined;
   private revoked: Promise<void> | undefined;
   private failure: RegistrationLostError | undefined;
+  private unfollow: (() => void) | undefined;
   private readonly drainOver = new AbortController();
   private settle!: (outcome: number | RegistrationLostError) => void;
   private readonly result = new Promise<number>((resolve, reject) => {
@@ -86,14 +93,21 @@ export class Supervisor {
     this.registration = registration;
     registration.on('failed', (err) => this.lost(err));
     this.state = 'running';
-    const { command, io } = this.options;
+    const { command, io, followPid } = this.options;
+    if (followPid !== undefined) this.unfollow = followProcess(followPid, () => this.followedExited(followPid));
     if (this.pending) {
       this.stop(this.pending);
     } else if (command.length > 0) {
-      this.child = new Child(command, (err) => message(io, `cannot run ${command[0]}: ${err.message}`));
+      this.child = new Child(command, childEnv(registration), (err) => message(io, `cannot run ${command[0]}: ${err.message}`));
       void this.child.exited.then((code) => this.childExited(code));
     }
     return this.result;
+  }
+
+  /** The process of --pid has exited: whoever started svcreg in the background is gone. */
+  private followedExited(pid: number): void {
+    message(this.options.io, `process ${pid} has exited; deregistering`);
+    this.signal('SIGTERM');
   }
 
   private stop(signal: Signal): void {
@@ -108,7 +122,7 @@ export class Supervisor {
     const { key } = this.registration!;
     await this.registration!.markCritical('draining').catch((err: Error) => warn(io, `could not mark ${key} critical: ${err.message}`));
     if (this.state !== 'draining') return;
-    message(io, `draining ${key}: marked critical; stopping in ${drainMs} ms (signal again to stop now)`);
+    message(io, `draining ${key}: marked critical; stopping in ${formatDuration(drainMs!)} (signal again to stop now)`);
     await sleep(drainMs!, this.drainOver.signal);
     if (this.state === 'draining') this.release(signal);
   }
@@ -145,8 +159,11 @@ export class Supervisor {
     const { io, report } = this.options;
     const { key } = this.registration!;
     this.revoked ??= this.registration!.deregister().then(
-      () => report({ event: 'deregistered', key }),
-      (err: Error) => warn(io, `could not revoke the lease of ${key} (${err.message}); the key expires within its TTL`),
+      () => {
+        // A registration that failed was not deregistered: the key is gone or someone else's, as the error says.
+        if (!this.failure) report({ event: 'deregistered', key });
+      },
+      (err: Error) => warn(io, `could not revoke the lease of ${key}: ${err.message}; the key expires within its TTL`),
     );
   }
 
@@ -159,6 +176,13 @@ export class Supervisor {
   private finish(outcome: number | RegistrationLostError): void {
     if (this.state === 'exited') return;
     this.state = 'exited';
+    this.unfollow?.();
     this.settle(outcome);
   }
+}
+
+/** What the child of `register -- command` knows of its registration, beside svcreg's own environment. */
+function childEnv(registration: Supervised): NodeJS.ProcessEnv {
+  const { key, lease, instance } = registration;
+  return { ...process.env, SVCREG_SERVICE: instance.service_name, SVCREG_ID: instance.service_id, SVCREG_INSTANCE_KEY: key, SVCREG_LEASE: lease };
 }

@@ -73,6 +73,15 @@ describe('etcd authentication', () => {
     rmSync(dirname(file), { recursive: true });
   });
 
+  it('a --password-file others can read is used, with a warning', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'svcreg-pw-')), 'password');
+    writeFileSync(file, `${PASSWORD}\n`, { mode: 0o644 });
+    const r = await runCli(as(['--password-file', file, 'list']));
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain(`warning: --password-file ${file} is open to other users (mode 0644); chmod 600 it`);
+    rmSync(dirname(file), { recursive: true });
+  });
+
   it('an unreadable --password-file exits 2 naming the file', async () => {
     const r = await runCli(as(['--password-file', '/nonexistent/password', 'list']));
     expect(r.code).toBe(2);
@@ -130,13 +139,13 @@ describe('purge on a terminal', () => {
   const seed = (id: string) =>
     root.put(`/services/old/${id}`).value(JSON.stringify({ service_id: id, service_name: 'old', address: 'h', port: 1, registered_at: 1 }));
 
-  it('shows what it will delete and deletes nothing when the answer is no', async () => {
+  it('shows what it will delete, deletes nothing when the answer is no, and exits 2 as without --yes', async () => {
     await seed('o1');
     const p = startCliOnTty(as(['purge', 'old']), { SVCREG_PASSWORD: PASSWORD });
     await p.waitFor(/Delete 1 entry under \/services\/old\/\? \[y\/N\] /);
     expect(p.stdout).toMatch(/\/services\/old\/o1/);
     p.child.stdin!.write('n\r');
-    expect((await p.exited).code).toBe(0);
+    expect((await p.exited).code).toBe(2);
     expect(await root.get('/services/old/o1').string()).not.toBeNull();
   });
 

@@ -155,10 +155,10 @@ describe('list', () => {
       .trim()
       .split('\n')
       .map((l) => l.trim().split(/\s+/));
-    expect(rows[0]).toEqual(['SERVICE', 'INSTANCES', 'HEALTHY']);
+    expect(rows[0]).toEqual(['SERVICE', 'INSTANCES', 'HEALTHY', 'MALFORMED']);
     expect(rows.slice(1).sort()).toEqual([
-      ['bar', '1', '1'],
-      ['foo', '2', '2'],
+      ['bar', '1', '1', '0'],
+      ['foo', '2', '2', '0'],
     ]);
   });
 

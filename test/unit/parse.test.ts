@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { Command } from 'commander';
+import { afterEndOfOptions } from '../../src/end-of-options.js';
 import { UsageError } from '../../src/registry/errors.js';
 import { parseEndpoints } from '../../src/registry/endpoints.js';
 import { parseDuration, parseInteger, parseMeta, parseOutput, parsePort, splitList } from '../../src/parse.js';
@@ -68,5 +70,18 @@ describe('endpoints', () => {
   });
   it('rejects a mix of http and https', () => {
     expect(() => parseEndpoints(['http://a:1', 'https://b:1'])).toThrow(/mix/);
+  });
+});
+
+describe('afterEndOfOptions', () => {
+  const options = new Command().option('--tag <tag>').option('--replace').options;
+  it('is what follows the first --', () => {
+    expect(afterEndOfOptions(['web', '--replace', '--', 'node', '--', 'x'], options)).toEqual(['node', '--', 'x']);
+  });
+  it('skips a -- that is the value of an option', () => {
+    expect(afterEndOfOptions(['web', '--tag', '--', 'typo', '--', 'node'], options)).toEqual(['node']);
+  });
+  it('is undefined without --', () => {
+    expect(afterEndOfOptions(['web', 'typo'], options)).toBeUndefined();
   });
 });
