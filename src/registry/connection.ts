@@ -1,19 +1,19 @@
 /**
  * How svcreg reaches etcd: endpoints, TLS and auth from its options, and the
- * deadlines, failover and error translation that etcd3 does not give by itself
- * (its `dialTimeout` is ignored and its default policy retries a dead endpoint
- * three times). etcd3 and gRPC load only when a watch or an endpoint without the
- * JSON gateway needs them, so one-shot commands never pay for them.
+ * deadlines, failover and error translation of every request. Each endpoint has two
+ * transports behind one interface: its JSON gateway (gateway.ts) for unary requests,
+ * and gRPC over http2 (grpc.ts) for watch streams, large listings and endpoints
+ * without the gateway. The gRPC code and http2 load only when first needed, so
+ * one-shot commands never pay for them.
  */
 import { readFileSync } from 'node:fs';
-import type { Etcd3 } from 'etcd3';
+import { AuthToken, type Credentials } from './auth-token.js';
 import { DEFAULT_ENDPOINT, DEFAULT_TIMEOUT_MS, parseEndpoints } from './endpoints.js';
 import { AuthError, SvcregError, UnreachableError, UsageError, WritesRefusedError } from './errors.js';
-import { GatewayTransport } from './gateway.js';
-import { GrpcTransport, type GrpcSettings } from './grpc.js';
+import { GatewayTransport, type TlsFiles } from './gateway.js';
+import type { GrpcTransport, WatchHandlers, WatchStream } from './grpc.js';
 import { monotonicMs, sleep, withTimer } from './timers.js';
-import { GrpcStatus, isExpiredToken, NoGatewayError, type Transport } from './transport.js';
-
+import { GrpcStatus, NoGatewayError, type Transport } from './transport.js';
 
 /** How to reach etcd. File paths or the PEM contents themselves are accepted for TLS. */
 export interface ConnectionOptions {
@@ -22,7 +22,7 @@ export interface ConnectionOptions {
   /** Deadline of each request, in milliseconds. */
   timeoutMs?: number;
   tls?: { cacert?: string | Buffer; cert?: string | Buffer; key?: string | Buffer };
-  auth?: { username: string; password: string };
+  auth?: Credentials;
 }
 
 function pem(value: string | Buffer | undefined, what: string): Buffer | undefined {
@@ -35,27 +35,29 @@ function pem(value: string | Buffer | undefined, what: string): Buffer | undefin
 }
 
 /**
- * Requests to etcd, one transport per endpoint, with per-request deadlines, typed
- * errors and failover: requests go to the current endpoint until it fails or times
- * out, then to the next. Each endpoint is spoken to through its JSON gateway, or
- * through gRPC once it turns out to have none; watch streams always use gRPC.
- * (etcd3's own pool picks a random member per call and never marks a frozen member
- * as bad, since a timeout does not count as a failure there.)
+ * Requests to etcd, with per-request deadlines, typed errors and failover: requests
+ * go to the current endpoint until it fails or times out, then to the next. Each
+ * endpoint is spoken to through its JSON gateway, or through gRPC once it turns out
+ * to have none; watch streams always use gRPC.
  */
 export class Connection {
   private readonly gateways: (GatewayTransport | undefined)[];
   private readonly grpcs: (Promise<GrpcTransport> | undefined)[];
+  /** Each endpoint's auth token, shared by its two transports; none when auth is off. */
+  private readonly tokens: (AuthToken | undefined)[];
   /** Endpoints found to have no JSON gateway. */
   private readonly noGateway: boolean[];
   private current = 0;
 
   private constructor(
-    private readonly settings: GrpcSettings,
+    private readonly tls: TlsFiles | undefined,
+    auth: Credentials | undefined,
     readonly endpoints: string[],
     readonly timeoutMs: number,
   ) {
     this.gateways = endpoints.map(() => undefined);
     this.grpcs = endpoints.map(() => undefined);
+    this.tokens = endpoints.map(() => auth && new AuthToken(auth, isExpiredToken));
     this.noGateway = endpoints.map(() => false);
   }
 
@@ -70,13 +72,17 @@ export class Connection {
     }
     if (Boolean(cert) !== Boolean(key)) throw new UsageError('--cert and --key go together');
     const tls = secure ? { cacert: pem(cacert, 'CA certificate'), cert: pem(cert, 'client certificate'), key: pem(key, 'client key') } : undefined;
-    return new Connection({ tls, auth: options.auth, timeoutMs }, endpoints, timeoutMs);
+    return new Connection(tls, options.auth, endpoints, timeoutMs);
   }
 
-  /** The gRPC client of the endpoint requests currently go to, for streams; `endpoint` is for `failed`. */
-  async streamClient(): Promise<{ client: Etcd3; endpoint: number }> {
+  /**
+   * Opens a watch stream, which requires a leader, on the endpoint requests currently
+   * go to; `endpoint` is for `failed`. Every failure, connecting and authenticating
+   * included, reaches `handlers.error`.
+   */
+  async watchStream(handlers: WatchHandlers): Promise<{ stream: WatchStream; endpoint: number }> {
     const endpoint = this.current;
-    return { client: (await this.grpc(endpoint)).client, endpoint };
+    return { stream: (await this.grpc(endpoint)).watch(handlers, this.timeoutMs), endpoint };
   }
 
   /**
@@ -85,7 +91,7 @@ export class Connection {
    * fail); an expired auth token is dropped so the next request authenticates again.
    */
   failed(endpoint: number, err: unknown, translated = this.translate(err, '')): void {
-    if (isExpiredToken(err)) void this.grpcs[endpoint]?.then((g) => g.invalidateToken());
+    if (isExpiredToken(err)) this.tokens[endpoint]?.forget();
     if (translated instanceof UnreachableError && this.current === endpoint && this.endpoints.length > 1) {
       this.current = (this.current + 1) % this.endpoints.length;
     }
@@ -93,7 +99,8 @@ export class Connection {
 
   /**
    * Runs one request under an overall deadline of `timeoutMs`, moving to the next
-   * endpoint and retrying while time remains when one is unreachable.
+   * endpoint and retrying while time remains when one is unreachable, and
+   * authenticating again when etcd no longer accepts the token.
    */
   async call<T>(what: string, fn: (transport: Transport, deadline: number) => Promise<T>, timeoutMs = this.timeoutMs): Promise<T> {
     const deadline = monotonicMs() + timeoutMs;
@@ -123,7 +130,7 @@ export class Connection {
   /** Maps an error from either transport to svcreg's typed errors. */
   translate(err: unknown, what: string): SvcregError {
     if (err instanceof SvcregError) return err;
-    const message = firstLine((err as Error)?.message ?? String(err)).replace(/^\d+ [A-Z_]+: /, '');
+    const message = firstLine((err as Error)?.message ?? String(err));
     const where = this.endpoints.join(',');
     const prefix = what ? `${what}: ` : '';
     const code = statusCode(err);
@@ -140,7 +147,7 @@ export class Connection {
       code === GrpcStatus.CANCELLED ||
       code === GrpcStatus.DEADLINE_EXCEEDED ||
       code === GrpcStatus.UNAVAILABLE ||
-      /deadline|unavailable|cancelled|ECONNREFUSED|No connection established|failed to connect|leader changed|no leader|timed out|client was already closed/i.test(message)
+      /deadline|unavailable|cancelled|ECONNREFUSED|leader changed|no leader|timed out/i.test(message)
     ) {
       return new UnreachableError(`${prefix}etcd at ${where} is unreachable (${transportReason(message)})`, 'check that etcd is running and --endpoints is right', {
         cause: err,
@@ -155,27 +162,27 @@ export class Connection {
   }
 
   private gateway(endpoint: number): GatewayTransport {
-    return (this.gateways[endpoint] ??= new GatewayTransport(this.endpoints[endpoint], this.settings.tls, this.settings.auth));
+    return (this.gateways[endpoint] ??= new GatewayTransport(this.endpoints[endpoint], this.tls, this.tokens[endpoint], () => this.grpc(endpoint)));
   }
 
   private grpc(endpoint: number): Promise<GrpcTransport> {
-    const transport = (this.grpcs[endpoint] ??= GrpcTransport.open(this.endpoints[endpoint], this.settings));
-    transport.catch(() => {
-      if (this.grpcs[endpoint] === transport) this.grpcs[endpoint] = undefined;
-    });
-    return transport;
+    // Loaded on first use: discover and registrants on the gateway never need it.
+    return (this.grpcs[endpoint] ??= import('./grpc.js').then(({ GrpcTransport }) => new GrpcTransport(this.endpoints[endpoint], this.tls, this.tokens[endpoint])));
   }
 }
 
-/**
- * The gRPC status of an error: its `code`, or else the "8 RESOURCE_EXHAUSTED: " that
- * grpc-js puts before its message (etcd3 keeps the message and drops the code).
- */
+/** The gRPC status code of an error from either transport. */
 function statusCode(err: unknown): number | undefined {
   const code = (err as { code?: unknown })?.code;
-  if (typeof code === 'number') return code;
-  const status = /^(\d+) [A-Z_]+: /.exec((err as Error)?.message ?? '');
-  return status ? Number(status[1]) : undefined;
+  return typeof code === 'number' ? code : undefined;
+}
+
+/**
+ * An auth token etcd no longer accepts: authenticating again fixes it. Its status
+ * says so; a watch cancelled by etcd gives only the reason's words.
+ */
+function isExpiredToken(err: unknown): boolean {
+  return statusCode(err) === GrpcStatus.UNAUTHENTICATED || /invalid auth token|auth token is expired/i.test((err as Error)?.message ?? '');
 }
 
 /** How to clear each alarm that makes etcd refuse writes. */
@@ -208,5 +215,5 @@ function transportReason(message: string): string {
   if (/ECONNREFUSED/.test(message)) return 'connection refused';
   if (/deadline/i.test(message)) return 'no answer within the deadline';
   if (/ENOTFOUND|EAI_AGAIN/.test(message)) return 'host name not found';
-  return message.replace(/\s*Resolution note:.*$/, '');
+  return message;
 }

@@ -1,18 +1,17 @@
 /**
  * etcd's JSON gateway (`POST /v3/...` on the client port), spoken with Node's own
- * http module. Loading etcd3 and gRPC costs a one-shot command about 230 ms and a
- * registrant about 25 MB; this costs neither. Bytes travel as base64, int64 as strings,
- * and fields at their default value are left out of answers.
+ * http module: unary requests need neither http2 nor any protobuf, so one-shot commands
+ * start fast and a registrant renews its lease over one kept-alive connection. Bytes
+ * travel as base64, int64 as strings, and fields at their default value are left out
+ * of answers.
  */
-import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
-import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
-import type { KvRange } from './kv-range.js';
+import type { Agent, IncomingMessage, request as httpRequest } from 'node:http';
+import type { AuthToken, Credentials } from './auth-token.js';
 import { msUntil } from './timers.js';
 import {
   asRequestError,
   EtcdRequestError,
   GrpcStatus,
-  isExpiredToken,
   NoGatewayError,
   type Compare,
   type RangeRequest,
@@ -93,22 +92,28 @@ function encodeOp(op: RequestOp): Json {
 export class GatewayTransport implements Transport {
   private readonly url: URL;
   private readonly host: string;
-  private readonly agent: HttpAgent;
-  private kvRange: Promise<KvRange> | undefined;
-  private token: Promise<string> | undefined;
+  /** http or https, with its agent; https (and TLS with it) loads only for https:// endpoints. */
+  private readonly client: Promise<{ request: typeof httpRequest; agent: Agent }>;
 
+  /**
+   * `token` is the endpoint's auth token, when auth is on; `listings` gives the
+   * endpoint's gRPC transport, which reads the pages of large listings.
+   */
   constructor(
-    private readonly endpoint: string,
-    private readonly tls: TlsFiles | undefined,
-    private readonly auth: { username: string; password: string } | undefined,
+    endpoint: string,
+    tls: TlsFiles | undefined,
+    private readonly token: AuthToken | undefined,
+    private readonly listings: () => Promise<Pick<Transport, 'listPage'>>,
   ) {
     this.url = new URL(endpoint);
     // URL keeps an IPv6 address in brackets; http would look that up as a host name.
     this.host = this.url.hostname.replace(/^\[(.*)\]$/, '$1');
     // Idle sockets are kept (and unref'd by the agent), so a registrant renews on one connection.
     const agentOptions = { keepAlive: true, maxSockets: MAX_SOCKETS };
-    this.agent =
-      this.url.protocol === 'https:' ? new HttpsAgent({ ...agentOptions, ca: tls?.cacert, cert: tls?.cert, key: tls?.key }) : new HttpAgent(agentOptions);
+    this.client =
+      this.url.protocol === 'https:'
+        ? import('node:https').then(({ Agent, request }) => ({ request, agent: new Agent({ ...agentOptions, ca: tls?.cacert, cert: tls?.cert, key: tls?.key }) }))
+        : import('node:http').then(({ Agent, request }) => ({ request, agent: new Agent(agentOptions) }));
   }
 
   async range(request: RangeRequest, deadline: number): Promise<RangeResponse> {
@@ -119,12 +124,7 @@ export class GatewayTransport implements Transport {
 
   /** Pages of listings go over gRPC: for many keys, etcd's JSON encoding is the slow part. */
   async listPage(request: RangeRequest, deadline: number): Promise<RangeResponse> {
-    return this.authenticated(deadline, async (token) => (await this.rangeClient()).range(request, deadline, token));
-  }
-
-  private rangeClient(): Promise<KvRange> {
-    // Loaded on first use: discover and registrants never need it.
-    return (this.kvRange ??= import('./kv-range.js').then(({ KvRange }) => new KvRange(this.endpoint, this.tls)));
+    return (await this.listings()).listPage(request, deadline);
   }
 
   async txn(request: TxnRequest, deadline: number): Promise<TxnResponse> {
@@ -153,49 +153,23 @@ export class GatewayTransport implements Transport {
   }
 
   close(): void {
-    this.agent.destroy();
-    void this.kvRange?.then(
-      (k) => k.close(),
-      () => undefined,
-    );
+    void this.client.then(({ agent }) => agent.destroy());
   }
 
   private post(path: string, body: Json, deadline: number): Promise<Json> {
     const json = { 'content-type': 'application/json' };
-    return this.authenticated(deadline, (token) => this.send(path, body, token ? { ...json, authorization: token } : json, deadline));
+    if (!this.token) return this.send(path, body, json, deadline);
+    return this.token.with(deadline, this.authenticate, (token) => this.send(path, body, { ...json, authorization: token }, deadline));
   }
 
-  /**
-   * Runs `request` with the auth token, when auth is on. A token etcd no longer
-   * accepts is forgotten (unless another request already replaced it), so the
-   * next attempt authenticates again.
-   */
-  private async authenticated<T>(deadline: number, request: (token: string | undefined) => Promise<T>): Promise<T> {
-    const token = this.auth ? this.authToken(deadline) : undefined;
-    try {
-      return await request(await token);
-    } catch (err) {
-      if (token && this.token === token && isExpiredToken(err)) this.token = undefined;
-      throw err;
-    }
-  }
+  private readonly authenticate = async ({ username, password }: Credentials, deadline: number): Promise<string> =>
+    (await this.send('/v3/auth/authenticate', { name: username, password }, {}, deadline)).token as string;
 
-  private authToken(deadline: number): Promise<string> {
-    const auth = this.auth!;
-    const token = (this.token ??= this.send('/v3/auth/authenticate', { name: auth.username, password: auth.password }, {}, deadline).then(
-      (res) => res.token as string,
-    ));
-    token.catch(() => {
-      if (this.token === token) this.token = undefined;
-    });
-    return token;
-  }
-
-  private send(path: string, body: Json, headers: Record<string, string>, deadline: number): Promise<Json> {
-    const request = this.url.protocol === 'https:' ? httpsRequest : httpRequest;
+  private async send(path: string, body: Json, headers: Record<string, string>, deadline: number): Promise<Json> {
+    const { request, agent } = await this.client;
     return new Promise((resolve, reject) => {
       const req = request(
-        { host: this.host, port: this.url.port, path, method: 'POST', agent: this.agent, headers },
+        { host: this.host, port: this.url.port, path, method: 'POST', agent, headers },
         (res) => readAnswer(res).then(resolve, (err) => reject(asRequestError(err))),
       );
       const timer = setTimeout(

@@ -1,57 +1,63 @@
 /**
- * etcd3's gRPC client for one endpoint: the transport for watch streams, and for
- * endpoints whose JSON gateway is off. etcd3 and gRPC are loaded on first use.
+ * The requests of one endpoint over gRPC (grpc-channel.ts): for endpoints whose JSON
+ * gateway is off, for the pages of large listings (etcd encodes protobuf several times
+ * faster than its gateway encodes JSON), and for watch streams.
  */
-import type { Etcd3, IOptions } from 'etcd3';
-import { UnreachableError } from './errors.js';
-import { epochDeadline, monotonicMs, withTimer } from './timers.js';
+import type { AuthToken, Credentials } from './auth-token.js';
 import type { TlsFiles } from './gateway.js';
-import type { RangeRequest, RangeResponse, RawKeyValue, Transport, TxnRequest, TxnResponse } from './transport.js';
+import { GrpcChannel, type Metadata } from './grpc-channel.js';
+import type { GrpcCall } from './grpc-call.js';
+import { decodeRangeResponse, decodeTxnResponse, encodeRangeRequest, encodeTxnRequest } from './kv-messages.js';
+import { decodeAuthenticateResponse, decodeLeaseResponse, encodeAuthenticateRequest, encodeLeaseGrantRequest, encodeLeaseIdRequest } from './lease-messages.js';
+import { monotonicMs, withTimer } from './timers.js';
+import { EtcdRequestError, GrpcStatus, type RangeRequest, type RangeResponse, type Transport, type TxnRequest, type TxnResponse } from './transport.js';
+import { decodeWatchResponse, encodeWatchRequest, type WatchRequest, type WatchResponse } from './watch-messages.js';
 
-type Policy = NonNullable<NonNullable<IOptions['faultHandling']>['global']>;
-
-/**
- * Replaces etcd3's retry-three-times and per-host circuit-breaker policies: a breaker
- * would block a recovered etcd for 5 s, and Connection does its own failover.
- * etcd3 only ever calls `execute` on them, and expects a promise back.
- */
-const singleAttempt = { execute: async (fn: () => unknown) => fn() } as unknown as Policy;
-
-/** What an etcd3 client is built from. */
-export interface GrpcSettings {
-  tls?: TlsFiles;
-  auth?: { username: string; password: string };
-  timeoutMs: number;
+/** What a watch stream reports: each response, then exactly one of `error` or `end`. */
+export interface WatchHandlers {
+  data(response: WatchResponse): void;
+  error(err: Error): void;
+  end(): void;
 }
+
+/** A Watch.Watch stream: requests in, decoded responses to its handlers; pausable for backpressure. */
+export class WatchStream {
+  constructor(private readonly call: GrpcCall) {}
+
+  write(request: WatchRequest): void {
+    this.call.write(encodeWatchRequest(request));
+  }
+
+  cancel(): void {
+    this.call.cancel();
+  }
+
+  pause(): void {
+    this.call.pause();
+  }
+
+  resume(): void {
+    this.call.resume();
+  }
+}
+
+const NO_METADATA: Promise<Metadata> = Promise.resolve({});
 
 /** The requests of one endpoint, over gRPC. */
 export class GrpcTransport implements Transport {
-  private constructor(readonly client: Etcd3) {}
+  private readonly channel: GrpcChannel;
 
-  static async open(endpoint: string, settings: GrpcSettings): Promise<GrpcTransport> {
-    const { Etcd3 } = await import('etcd3');
-    const deadline = () => ({ deadline: epochDeadline(monotonicMs() + settings.timeoutMs) });
-    const options: IOptions = {
-      hosts: endpoint,
-      faultHandling: { global: singleAttempt, host: () => singleAttempt },
-      defaultCallOptions: (ctx) => (ctx.isStream ? {} : deadline()),
-      grpcOptions: {
-        // Large prefix reads must not fail at gRPC's default 4 MB.
-        'grpc.max_receive_message_length': -1,
-        // Notice half-open connections; etcd accepts pings every 5 s or slower.
-        'grpc.keepalive_time_ms': 10_000,
-        'grpc.keepalive_timeout_ms': 5_000,
-      },
-    };
-    const { cacert, cert, key } = settings.tls ?? {};
-    if (cacert) options.credentials = { rootCertificate: cacert, certChain: cert, privateKey: key };
-    if (settings.auth) options.auth = { ...settings.auth, callOptions: deadline };
-    return new GrpcTransport(new Etcd3(options));
+  /** `token` is the endpoint's auth token, when auth is on (shared with its gateway transport). */
+  constructor(
+    endpoint: string,
+    tls: TlsFiles | undefined,
+    private readonly token: AuthToken | undefined,
+  ) {
+    this.channel = new GrpcChannel(endpoint, tls);
   }
 
   async range(request: RangeRequest, deadline: number): Promise<RangeResponse> {
-    const res = await this.client.kv.range(request, { deadline: epochDeadline(deadline) });
-    return { revision: res.header.revision, kvs: res.kvs as RawKeyValue[], more: res.more, count: res.count };
+    return decodeRangeResponse(await this.unary('/etcdserverpb.KV/Range', encodeRangeRequest(request), deadline));
   }
 
   listPage(request: RangeRequest, deadline: number): Promise<RangeResponse> {
@@ -59,50 +65,71 @@ export class GrpcTransport implements Transport {
   }
 
   async txn(request: TxnRequest, deadline: number): Promise<TxnResponse> {
-    const compare = request.compare.map((c) => ({ ...c, result: 'Equal' }));
-    const res = await this.client.kv.txn({ ...request, compare } as Parameters<Etcd3['kv']['txn']>[0], { deadline: epochDeadline(deadline) });
-    return {
-      succeeded: res.succeeded,
-      ranges: res.responses.filter((r) => r.response_range).map((r) => r.response_range.kvs as RawKeyValue[]),
-    };
+    return decodeTxnResponse(await this.unary('/etcdserverpb.KV/Txn', encodeTxnRequest(request), deadline));
   }
 
   async leaseGrant(ttl: number, deadline: number): Promise<{ id: string; ttl: number }> {
-    const res = await this.client.leaseClient.leaseGrant({ TTL: ttl }, { deadline: epochDeadline(deadline) });
-    return { id: res.ID, ttl: Number(res.TTL) };
+    return decodeLeaseResponse(await this.unary('/etcdserverpb.Lease/LeaseGrant', encodeLeaseGrantRequest(ttl), deadline));
   }
 
   async leaseRevoke(id: string, deadline: number): Promise<void> {
-    await this.client.leaseClient.leaseRevoke({ ID: id }, { deadline: epochDeadline(deadline) });
+    await this.unary('/etcdserverpb.Lease/LeaseRevoke', encodeLeaseIdRequest(id), deadline);
   }
 
-  async leaseKeepAlive(id: string, deadline: number): Promise<number> {
-    const timeout = () => new UnreachableError('keepalive: no answer within the deadline');
-    const stream = await withTimer(this.client.leaseClient.leaseKeepAlive(), deadline, timeout);
-    try {
-      const answer = new Promise<number>((resolve, reject) => {
-        stream.on('data', (res: { TTL: string }) => resolve(Number(res.TTL)));
-        stream.on('error', reject);
-        stream.on('end', () => reject(new UnreachableError('keepalive: stream ended')));
+  /** One renewal on a stream of its own, cancelled once answered: nothing to keep open between renewals. */
+  leaseKeepAlive(id: string, deadline: number): Promise<number> {
+    let call: GrpcCall | undefined;
+    const answer = new Promise<number>((resolve, reject) => {
+      call = this.channel.call('/etcdserverpb.Lease/LeaseKeepAlive', this.metadata(deadline), {
+        message: (m) => resolve(decodeLeaseResponse(m).ttl),
+        error: reject,
+        end: () => reject(new EtcdRequestError('keepalive: etcd ended the stream without an answer', GrpcStatus.UNAVAILABLE)),
       });
-      stream.write({ ID: id });
-      const ttl = await withTimer(answer, deadline, timeout);
-      // Half-close, and let etcd end the stream: cancelling it would count as a failure
-      // in etcd3 and tear down the connection on every renewal.
-      stream.end();
-      return ttl;
-    } catch (err) {
-      stream.cancel();
-      throw err;
-    }
+      call.write(encodeLeaseIdRequest(id));
+    });
+    const timeout = () => new EtcdRequestError('keepalive: no answer within the deadline', GrpcStatus.DEADLINE_EXCEEDED);
+    return withTimer(answer, deadline, timeout).finally(() => call?.cancel());
   }
 
-  /** Drops the auth token, so the next request authenticates again (etcd3 never does so for streams). */
-  invalidateToken(): void {
-    (this.client as unknown as { pool: { authenticator: { invalidateMetadata(): void } } }).pool.authenticator.invalidateMetadata();
+  /**
+   * Opens a watch stream that requires a leader (the `hasleader` metadata, as the Go
+   * client's WithRequireLeader sets it): etcd refuses it, and ends it within a few
+   * election timeouts, while its member has no leader. Failures to connect or to
+   * authenticate reach `handlers.error`, like any other failure of the stream.
+   */
+  watch(handlers: WatchHandlers, timeoutMs: number): WatchStream {
+    const metadata = this.metadata(monotonicMs() + timeoutMs).then((m) => ({ ...m, hasleader: 'true' }));
+    const call = this.channel.call('/etcdserverpb.Watch/Watch', metadata, {
+      message: (m) => {
+        let response: WatchResponse;
+        try {
+          response = decodeWatchResponse(m);
+        } catch (err) {
+          call.cancel();
+          handlers.error(new EtcdRequestError(`watch: ${(err as Error).message}`, GrpcStatus.UNAVAILABLE));
+          return;
+        }
+        handlers.data(response);
+      },
+      error: handlers.error,
+      end: handlers.end,
+    });
+    return new WatchStream(call);
   }
 
   close(): void {
-    this.client.close();
+    this.channel.close();
   }
+
+  private unary(path: string, message: Buffer, deadline: number): Promise<Buffer> {
+    if (!this.token) return this.channel.unary(path, message, NO_METADATA, deadline);
+    return this.token.with(deadline, this.authenticate, (token) => this.channel.unary(path, message, Promise.resolve({ token }), deadline));
+  }
+
+  private metadata(deadline: number): Promise<Metadata> {
+    return this.token ? this.token.get(deadline, this.authenticate).then((token) => ({ token })) : NO_METADATA;
+  }
+
+  private readonly authenticate = async ({ username, password }: Credentials, deadline: number): Promise<string> =>
+    decodeAuthenticateResponse(await this.channel.unary('/etcdserverpb.Auth/Authenticate', encodeAuthenticateRequest(username, password), NO_METADATA, deadline));
 }

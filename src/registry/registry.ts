@@ -217,14 +217,20 @@ export class Registry {
 
     let timedOut = false;
     const timer = options.timeoutMs === undefined ? undefined : setTimeout(() => ((timedOut = true), stop.abort()), options.timeoutMs);
+    // Mid-resync, the instances are half old and half new: count them only once it is through.
+    let resyncing = 0;
     try {
       for await (const event of watchPrefix(conn, this.prefix, keyPrefix, { initial: snap, signal: stop.signal, onStatus: options.onStatus })) {
-        if (event.type === 'RESYNC') continue;
+        if (event.type === 'RESYNC') {
+          resyncing = event.changes;
+          continue;
+        }
+        if (event.resync) resyncing--;
         revision = event.revision;
         current.delete(event.key);
         malformed.delete(event.key);
         if (event.record) current.set(event.key, event.record);
-        if (enough()) return result();
+        if (resyncing <= 0 && enough()) return result();
       }
     } finally {
       clearTimeout(timer);

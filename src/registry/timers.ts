@@ -37,11 +37,6 @@ export function msUntil(deadline: number): number {
   return Math.max(0, deadline - monotonicMs());
 }
 
-/** A monotonic deadline as the wall-clock time (ms since the epoch) that etcd3 and gRPC take. */
-export function epochDeadline(deadline: number): number {
-  return Date.now() + (deadline - monotonicMs());
-}
-
 /** Rejects with `onTimeout()` if `promise` has not settled by the monotonic deadline `at`. */
 export function withTimer<T>(promise: Promise<T>, at: number, onTimeout: () => Error): Promise<T> {
   let timer: NodeJS.Timeout | undefined;

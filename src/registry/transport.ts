@@ -1,9 +1,9 @@
 /**
  * The few etcd requests svcreg makes, as one interface with two implementations:
- * etcd's JSON gateway over Node's http (gateway.ts: no gRPC to load, so one-shot
- * commands start fast and a registrant stays small) and etcd3's gRPC client
- * (grpc.ts: for endpoints without the gateway, and for watch streams).
- * Shapes follow etcd's protobuf messages, with int64 as decimal strings as etcd3 gives them.
+ * etcd's JSON gateway over Node's http (gateway.ts: nothing to load, so one-shot
+ * commands start fast and a registrant stays small) and gRPC over Node's http2
+ * (grpc.ts: for large listings, watch streams and endpoints without the gateway).
+ * Shapes follow etcd's protobuf messages, with int64 as decimal strings.
  */
 
 /** The fields of etcd's KeyValue that svcreg reads. */
@@ -95,7 +95,3 @@ export function asRequestError(err: Error): Error {
   return err instanceof EtcdRequestError || err instanceof NoGatewayError ? err : new EtcdRequestError(err.message, GrpcStatus.UNAVAILABLE);
 }
 
-/** An auth token etcd no longer accepts: authenticating again fixes it. */
-export function isExpiredToken(err: unknown): boolean {
-  return /invalid auth token|auth token is expired/i.test((err as Error)?.message ?? '');
-}

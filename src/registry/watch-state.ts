@@ -15,6 +15,14 @@ export interface Difference {
   prev: RawKeyValue | undefined;
 }
 
+/**
+ * A copy of `kv` that holds only its own bytes: a decoded value is a view into the whole
+ * response it came in (up to 1.5 MB), which the state would otherwise keep alive per key.
+ */
+function detached(kv: RawKeyValue): RawKeyValue {
+  return { ...kv, key: Buffer.from(kv.key), value: Buffer.from(kv.value) };
+}
+
 export class WatchState {
   private readonly values = new Map<string, RawKeyValue>();
   /** The last revision delivered, whole or in part. */
@@ -55,7 +63,7 @@ export class WatchState {
       this.keysAtLast = new Set();
     }
     this.keysAtLast?.add(key);
-    if (kv) this.values.set(key, kv);
+    if (kv) this.values.set(key, detached(kv));
     else this.values.delete(key);
   }
 

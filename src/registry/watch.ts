@@ -7,17 +7,17 @@
  * the difference. Streams require a leader, so a member cut off from its quorum
  * ends them and the watch moves to another member.
  */
-import type { CallOptions } from '@grpc/grpc-js';
-import type { Etcd3 } from 'etcd3';
 import type { Connection } from './connection.js';
 import { classify, type InstanceRecord } from './entry.js';
 import { AuthError, UnreachableError, UsageError } from './errors.js';
 import type { Instance } from './instance.js';
 import { prefixRangeEnd } from './keys.js';
 import { readPrefix, type Snapshot } from './snapshot.js';
-import { StreamQueue, type Pausable } from './stream-queue.js';
+import type { WatchStream } from './grpc.js';
+import { StreamQueue } from './stream-queue.js';
 import { backoffMs, sleep } from './timers.js';
 import type { RawKeyValue } from './transport.js';
+import type { WatchResponse } from './watch-messages.js';
 import { WatchState } from './watch-state.js';
 
 /** One change to one key. */
@@ -51,6 +51,8 @@ export interface ResyncEvent {
   /** The compaction that removed the missed history; 0 when it was not a compaction. */
   compact_revision: number;
   reason: ResyncReason;
+  /** How many `resync` events follow: a state built from events is whole again after them. */
+  changes: number;
 }
 
 export type WatchEvent = ChangeEvent | ResyncEvent;
@@ -75,14 +77,6 @@ export interface WatchOptions {
 }
 
 type StreamItem = { response: WatchResponse } | { error: Error } | { end: true };
-interface WatchResponse {
-  header: { cluster_id: string; revision: string };
-  created: boolean;
-  canceled: boolean;
-  compact_revision: string;
-  cancel_reason: string;
-  events: { type: 'Put' | 'Delete'; kv: RawKeyValue; prev_kv?: RawKeyValue | null }[];
-}
 
 function decodeValue(registryPrefix: string, kv: RawKeyValue | null | undefined): Instance | null {
   if (!kv || kv.value.length === 0) return null;
@@ -117,28 +111,8 @@ function changeEvent(
   return event;
 }
 
-/** Responses (each up to 1,000 revisions of events) held before the stream is paused. */
-const QUEUE_HIGH_WATER = 8;
-
-let requireLeaderOptions: CallOptions | undefined;
-
-/**
- * Call options that set etcd's require-leader metadata (`hasleader`, as the Go client's
- * WithRequireLeader does): etcd refuses the stream, and ends it within a few election
- * timeouts, while its member has no leader.
- */
-async function requireLeader(): Promise<CallOptions> {
-  if (requireLeaderOptions) return requireLeaderOptions;
-  const { InterceptingCall } = await import('@grpc/grpc-js');
-  const interceptor: NonNullable<CallOptions['interceptors']>[number] = (options, nextCall) =>
-    new InterceptingCall(nextCall(options), {
-      start(metadata, listener, next) {
-        metadata.set('hasleader', 'true');
-        next(metadata, listener);
-      },
-    });
-  return (requireLeaderOptions = { interceptors: [interceptor] });
-}
+/** Responses held before the stream is paused: each is at most about 1.5 MB (`fragment`). */
+const QUEUE_HIGH_WATER = 2;
 
 /** Where the watch starts: a read of the prefix, whose revision is delivered as a whole. */
 async function startingState(conn: Connection, keyPrefix: string, key: Buffer, rangeEnd: Buffer, options: WatchOptions): Promise<WatchState> {
@@ -187,22 +161,23 @@ export async function* watchPrefix(
     const onAbort = () => queue.push({ end: true });
     signal?.addEventListener('abort', onAbort, { once: true });
     let endpoint: number | undefined;
-    let stream: Awaited<ReturnType<Etcd3['watchClient']['watch']>> | undefined;
+    let stream: WatchStream | undefined;
     let lost: { reason: ResyncReason; compactRevision: number } | undefined;
     let failure: Error | undefined;
     // A member that is frozen or blackholed accepts the stream and never answers.
     const notCreated = setTimeout(() => queue.push({ error: new UnreachableError(`no answer from etcd within ${conn.timeoutMs} ms`) }), conn.timeoutMs);
     try {
-      const { client, endpoint: current } = await conn.streamClient();
-      endpoint = current;
-      stream = await client.watchClient.watch(await requireLeader());
-      // etcd3 types the call narrowly; it is grpc-js' ClientDuplexStream, a Node Duplex.
-      queue.source = stream as unknown as Pausable;
-      stream.on('data', (response: WatchResponse) => queue.push({ response }));
-      stream.on('error', (error: Error) => queue.push({ error }));
-      stream.on('end', () => queue.push({ end: true }));
+      // The stream requires a leader: etcd refuses or ends it while its member has none.
+      const opened = await conn.watchStream({
+        data: (response) => queue.push({ response }),
+        error: (error) => queue.push({ error }),
+        end: () => queue.push({ end: true }),
+      });
+      endpoint = opened.endpoint;
+      stream = opened.stream;
+      queue.source = stream;
       stream.write({
-        create_request: { key, range_end: rangeEnd, start_revision: state.resumeFrom, prev_kv: true, progress_notify: true },
+        create_request: { key, range_end: rangeEnd, start_revision: state.resumeFrom, prev_kv: true, progress_notify: true, fragment: true },
       });
       for (;;) {
         const item = await queue.shift();
@@ -307,8 +282,9 @@ async function* resync(
   compactRevision: number,
 ): AsyncGenerator<WatchEvent> {
   const snap = await readPrefix(conn, keyPrefix);
-  yield { type: 'RESYNC', revision: snap.revision, compact_revision: compactRevision, reason };
-  for (const change of state.diff(snap.kvs)) {
+  const changes = state.diff(snap.kvs);
+  yield { type: 'RESYNC', revision: snap.revision, compact_revision: compactRevision, reason, changes: changes.length };
+  for (const change of changes) {
     // Deletions have no revision of their own left: they are dated at the read.
     const kv = change.type === 'DELETE' ? { ...change.kv, mod_revision: String(snap.revision) } : change.kv;
     yield { ...changeEvent(registryPrefix, change.type, kv, change.prev), resync: true };
