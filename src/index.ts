@@ -1,6 +1,7 @@
 /** svcreg as a library: the same registry the CLI drives. */
 export { Registry } from './registry/registry.js';
 export type {
+  DiscoverListing,
   RegistryOptions,
   ServiceSummary,
   ServiceListing,
@@ -19,7 +20,9 @@ export type { Health, HealthCheckOptions } from './registry/health.js';
 export { isPassing, runChecks } from './registry/health.js';
 export { decodeInstance, encodeInstance, matchesFilter } from './registry/instance.js';
 export type { InstanceRecord, MalformedEntry } from './registry/entry.js';
-export { DEFAULT_PREFIX, validateSegment, validatePrefix, instanceKey } from './registry/keys.js';
-export type { ConnectionOptions } from './registry/connection.js';
-export { DEFAULT_ENDPOINT, DEFAULT_TIMEOUT_MS } from './registry/endpoints.js';
+export { DEFAULT_PREFIX, validateSegment, validatePrefix, instanceKey, segmentProblem, segmentCaveat } from './registry/keys.js';
+export { describeMatches, nothingMatches } from './registry/matches.js';
+export type { MatchCounts } from './registry/matches.js';
+export type { ConnectionOptions } from './etcd/connection.js';
+export { DEFAULT_ENDPOINT, DEFAULT_TIMEOUT_MS } from './etcd/endpoints.js';
 export * from './registry/errors.js';

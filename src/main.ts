@@ -3,8 +3,9 @@
  */
 import { CommanderError } from 'commander';
 import { escapeControls } from './output/escape.js';
-import { buildProgram, type Process } from './cli.js';
+import { buildProgram, type Process } from './cli/program.js';
 import type { Signal } from './commands/context.js';
+// The errors' own module, not index.ts: `--help` must not load the registry.
 import {
   AlreadyRegisteredError,
   AuthError,
@@ -15,7 +16,7 @@ import {
   UsageError,
   WritesRefusedError,
 } from './registry/errors.js';
-import type { Registry } from './registry/registry.js';
+import type { Registry } from './index.js';
 import { CommandNotFoundError } from './supervise/resolve.js';
 
 /** The documented exit code of an error. */

@@ -1,7 +1,7 @@
 /** What every command receives from cli.ts: where to print, the registry, and process signals. */
-import type { OutputFormat } from '../parse.js';
+import type { OutputFormat } from '../output/format.js';
 import type { Io } from '../output/io.js';
-import type { Registry } from '../registry/registry.js';
+import type { Registry } from '../index.js';
 import type { Signal } from '../supervise/supervisor.js';
 
 export type { Signal } from '../supervise/supervisor.js';

@@ -1,13 +1,10 @@
 /** `svcreg discover <service>`: the instances of one service, optionally waiting for them. */
-import { parseDuration, parseInteger, parseMeta, parseTags } from '../parse.js';
-import { printerFor } from '../output/printer.js';
+import { parseDuration, parseInteger, parseMeta, parseTags } from './options.js';
+import { printerFor } from '../output/printers.js';
 import { startSpinner } from '../output/spinner.js';
 import { connectionStatusMessage, throttledMessages, warnMalformed } from '../output/io.js';
-import type { WatchStatus } from '../registry/watch.js';
-import { NotFoundError, UsageError } from '../registry/errors.js';
-import { validateSegment } from '../registry/keys.js';
-import { describeMatches, nothingMatches } from '../registry/matches.js';
-import type { DiscoverListing } from '../registry/registry.js';
+import type { WatchStatus, DiscoverListing } from '../index.js';
+import { NotFoundError, UsageError, validateSegment, describeMatches, nothingMatches } from '../index.js';
 import { constants } from 'node:os';
 import type { CommandContext, Signal } from './context.js';
 

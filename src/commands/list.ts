@@ -1,8 +1,8 @@
 /** `svcreg list [--instances]`: every service with its instance count, or every instance. */
 import { entryCount, warnMalformed } from '../output/io.js';
-import { printerFor } from '../output/printer.js';
+import { printerFor } from '../output/printers.js';
 import { PROGRESS_DELAY_MS, startSpinner, stopAfterLastPage } from '../output/spinner.js';
-import type { MalformedEntry } from '../registry/entry.js';
+import type { MalformedEntry } from '../index.js';
 import type { CommandContext } from './context.js';
 import { abortable, interruptOn, untilAborted } from './interrupt.js';
 

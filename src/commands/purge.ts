@@ -4,10 +4,10 @@
  * nothing that changed after it was listed is deleted.
  */
 import { entryCount, message, thousands, warn } from '../output/io.js';
-import { printerFor } from '../output/printer.js';
+import { printerFor } from '../output/printers.js';
 import { PROGRESS_DELAY_MS, startSpinner } from '../output/spinner.js';
 import { confirm } from '../output/prompt.js';
-import { NotFoundError, UsageError } from '../registry/errors.js';
+import { NotFoundError, UsageError } from '../index.js';
 import type { CommandContext } from './context.js';
 
 export interface PurgeOptions {

@@ -3,11 +3,9 @@
  * supervisor take. Everything here throws a UsageError (exit 2) before any request.
  */
 import { hostname, networkInterfaces } from 'node:os';
-import { parseDuration, parseInteger, parseMeta, parsePort, parseTags } from '../parse.js';
-import { UsageError } from '../registry/errors.js';
-import type { HealthCheckOptions } from '../registry/health.js';
-import { segmentCaveat, segmentProblem, validateSegment } from '../registry/keys.js';
-import { DEFAULT_TTL_SECONDS, type RegisterOptions } from '../registry/registration.js';
+import { parseDuration, parseInteger, parseMeta, parsePort, parseTags } from './options.js';
+import { UsageError, segmentCaveat, segmentProblem, validateSegment, DEFAULT_TTL_SECONDS, type RegisterOptions } from '../index.js';
+import type { HealthCheckOptions } from '../index.js';
 import { isRunning } from '../supervise/follow.js';
 import { DEFAULT_KILL_TIMEOUT_MS } from '../supervise/supervisor.js';
 

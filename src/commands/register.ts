@@ -4,9 +4,9 @@
  * The lifecycle after the key is written is the supervisor's (src/supervise/).
  */
 import { throttledMessages, warn } from '../output/io.js';
-import { printerFor, type RegistrationEvent } from '../output/printer.js';
-import type { Health } from '../registry/health.js';
-import type { RegisteredInfo } from '../registry/registration.js';
+import type { RegistrationEvent } from '../output/printer.js';
+import { printerFor } from '../output/printers.js';
+import type { Health, RegisteredInfo } from '../index.js';
 import { resolveCommand } from '../supervise/resolve.js';
 import { Supervisor } from '../supervise/supervisor.js';
 import type { CommandContext } from './context.js';

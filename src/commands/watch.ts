@@ -1,9 +1,9 @@
 /** `svcreg watch [service]`: stream PUT/DELETE events until Ctrl-C or `--count` events. */
-import { parseInteger } from '../parse.js';
+import { parseInteger } from './options.js';
 import { connectionStatusMessage, message, throttledMessages } from '../output/io.js';
 import { whenWritable } from '../output/drain.js';
-import { printerFor } from '../output/printer.js';
-import type { WatchStatus } from '../registry/watch.js';
+import { printerFor } from '../output/printers.js';
+import type { WatchStatus } from '../index.js';
 import type { CommandContext } from './context.js';
 
 export interface WatchCommandOptions {

@@ -1,7 +1,6 @@
 /** `-o addr`: one `host:port` per line, for `curl $(svcreg discover web -o addr --pick random)`. */
-import { UsageError } from '../registry/errors.js';
-import type { MalformedEntry } from '../registry/entry.js';
-import type { InstanceListing } from '../registry/registry.js';
+import { UsageError } from '../index.js';
+import type { MalformedEntry, InstanceListing } from '../index.js';
 import type { Io } from './io.js';
 import type { Printer } from './printer.js';
 

@@ -2,11 +2,9 @@
  * Where output goes. stdout carries data only; messages, warnings and spinners go
  * to stderr. Colour only on a TTY, never with NO_COLOR or --no-color.
  */
-import type { MalformedEntry } from '../registry/entry.js';
+import type { MalformedEntry, WatchStatus } from '../index.js';
 import { cellText } from './columns.js';
 import { escapeControls } from './escape.js';
-import { monotonicMs } from '../registry/timers.js';
-import type { WatchStatus } from '../registry/watch.js';
 
 export interface Io {
   stdout: NodeJS.WritableStream;
@@ -81,7 +79,7 @@ export function throttle<T>(intervalMs: number, fn: (value: T, suppressed: numbe
   let last = -Infinity;
   let suppressed = 0;
   return (value) => {
-    const now = monotonicMs();
+    const now = performance.now(); // monotonic: a clock step must not unthrottle or mute
     if (now - last < intervalMs) {
       suppressed++;
       return;

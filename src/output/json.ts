@@ -2,9 +2,7 @@
  * JSON (`-o json`: one document) and NDJSON (`-o ndjson`: one object per line).
  * Streams (watch events, registration events) are always one object per line.
  */
-import type { InstanceRecord, MalformedEntry } from '../registry/entry.js';
-import type { InstanceListing, PurgeEntry, PurgeResult, ServiceListing } from '../registry/registry.js';
-import type { WatchEvent } from '../registry/watch.js';
+import type { InstanceRecord, MalformedEntry, InstanceListing, PurgeEntry, PurgeResult, ServiceListing, WatchEvent } from '../index.js';
 import { escapeJsonText } from './escape.js';
 import { message, type Io } from './io.js';
 import { lifecycleMessage, resyncMessage, type Printer, type RegistrationEvent } from './printer.js';

@@ -2,13 +2,7 @@
  * The printer interface: one method per kind of result, one implementation per
  * output format (etcdctl's split between commands and printers).
  */
-import type { MalformedEntry } from '../registry/entry.js';
-import type { InstanceListing, PurgeEntry, PurgeResult, ServiceListing } from '../registry/registry.js';
-import type { Health } from '../registry/health.js';
-import type { RegisteredInfo } from '../registry/registration.js';
-import type { ResyncEvent, WatchEvent } from '../registry/watch.js';
-import type { OutputFormat } from '../parse.js';
-import type { Io } from './io.js';
+import type { MalformedEntry, InstanceListing, PurgeEntry, PurgeResult, ServiceListing, Health, RegisteredInfo, ResyncEvent, WatchEvent } from '../index.js';
 
 /** A registrant's lifecycle, as `register` reports it. */
 export type RegistrationEvent =
@@ -54,18 +48,4 @@ export interface Printer {
   registration(event: RegistrationEvent): void;
   purgePlan(entries: PurgeEntry[]): void;
   purgeResult(result: PurgeResult): void;
-}
-
-export async function printerFor(format: OutputFormat, io: Io): Promise<Printer> {
-  switch (format) {
-    case 'json':
-      return new (await import('./json.js')).JsonPrinter(io, false);
-    case 'ndjson':
-      return new (await import('./json.js')).JsonPrinter(io, true);
-    case 'addr':
-      return new (await import('./addr.js')).AddrPrinter(io);
-    case 'table':
-    case 'wide':
-      return (await import('./table.js')).TablePrinter.create(io, format === 'wide');
-  }
 }

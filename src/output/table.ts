@@ -1,10 +1,7 @@
 /** Tables and lines for people: the default output (`-o wide`: every cell whole, plus lease and revisions). */
 import { Chalk, type ChalkInstance } from 'chalk';
-import type { InstanceRecord, MalformedEntry } from '../registry/entry.js';
-import { isPassing } from '../registry/health.js';
-import type { Instance } from '../registry/instance.js';
-import type { InstanceListing, PurgeEntry, PurgeResult, ServiceListing } from '../registry/registry.js';
-import type { WatchEvent } from '../registry/watch.js';
+import type { InstanceRecord, MalformedEntry, Instance, InstanceListing, PurgeEntry, PurgeResult, ServiceListing, WatchEvent } from '../index.js';
+import { isPassing } from '../index.js';
 import { hostPort } from './addr.js';
 import { cellText, StreamingTable, type Column } from './columns.js';
 import { escapeControls } from './escape.js';

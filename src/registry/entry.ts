@@ -4,7 +4,7 @@
  */
 import { decodeInstance, type Instance } from './instance.js';
 import { parseKey } from './keys.js';
-import type { RawKeyValue } from './transport.js';
+import type { RawKeyValue } from '../etcd/transport.js';
 
 /** A decoded instance as listed: the stored fields at top level, plus where it lives. */
 export type InstanceRecord = Instance & {

@@ -1,21 +1,11 @@
 /**
- * Typed errors thrown by the registry core. The CLI's `main.ts` maps each class
- * to one documented exit code; library users can branch on them with `instanceof`.
+ * Typed errors thrown by the registry core: the domain's own, beside those of talking
+ * to etcd (re-exported from there). The CLI's `main.ts` maps each class to one
+ * documented exit code; library users can branch on them with `instanceof`.
  */
+import { SvcregError } from '../etcd/errors.js';
 
-/** Base class of every error svcreg throws on purpose. `hint` is one line of advice. */
-export class SvcregError extends Error {
-  constructor(message: string, readonly hint?: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = new.target.name;
-  }
-}
-
-/** Invalid usage or input (a bad name, port, duration...). Detected before any request. */
-export class UsageError extends SvcregError {}
-
-/** etcd could not be reached, or did not answer within the deadline. */
-export class UnreachableError extends SvcregError {}
+export * from '../etcd/errors.js';
 
 /** Nothing matched, or a wait for instances timed out. */
 export class NotFoundError extends SvcregError {}
@@ -29,13 +19,3 @@ export class AlreadyRegisteredError extends SvcregError {
 
 /** The registration's lease was lost and could not be restored. */
 export class RegistrationLostError extends SvcregError {}
-
-/** etcd refused the credentials, or the user lacks permission on the keys. */
-export class AuthError extends SvcregError {}
-
-/**
- * etcd refuses writes because an alarm is raised: NOSPACE (the database reached its
- * quota) or CORRUPT. Reads, lease renewals and (under NOSPACE) deletes still work;
- * `hint` says how to clear the alarm.
- */
-export class WritesRefusedError extends SvcregError {}

@@ -2,20 +2,17 @@
  * The registry: what the commands do, as a library. Never prints, never exits;
  * failures are the typed errors of errors.ts.
  */
-import { Connection, type ConnectionOptions } from './connection.js';
+import { Connection, type ConnectionOptions } from '../etcd/connection.js';
 import { classify, type InstanceRecord, type MalformedEntry } from './entry.js';
-import { NotFoundError, SvcregError, UsageError } from './errors.js';
+import { NotFoundError, UsageError } from './errors.js';
 import { isPassing } from './health.js';
 import type { InstanceFilter } from './instance.js';
 import { DEFAULT_PREFIX, instanceKey, validatePrefix, serviceKeyPrefix, validateSegment } from './keys.js';
 import { describeMatches, selectInstances, type MatchCounts } from './matches.js';
 import { Registration, type RegisterOptions } from './registration.js';
+import { deleteUnchanged, type PurgeEntry, type PurgeResult } from './purge.js';
 import { readPages, readPrefix, type ReadOptions, type Snapshot } from './snapshot.js';
 import { watchPrefix, type WatchEvent, type WatchOptions } from './watch.js';
-
-/** Entries per delete transaction (etcd allows 128 operations in one), and transactions in flight. */
-const PURGE_BATCH = 100;
-const PURGE_CONCURRENCY = 4;
 
 /** For long listings and purges: called after each page read or entry deleted, with the total so far. */
 export interface ProgressOptions {
@@ -67,6 +64,8 @@ export interface WaitOptions {
   onStatus?: WatchOptions['onStatus'];
 }
 
+export type { PurgeEntry, PurgeResult } from './purge.js';
+
 /** What `purge` selects: one service (optionally one id) or everything under the prefix. */
 export interface PurgeSelection {
   service?: string;
@@ -74,23 +73,6 @@ export interface PurgeSelection {
   id?: string;
   /** Only entries whose key or value is not a valid instance. */
   malformedOnly?: boolean;
-}
-
-/** One entry `purge` will delete, with the revision it was listed at. */
-export interface PurgeEntry {
-  key: string;
-  mod_revision: number;
-  service: string | null;
-  id: string | null;
-  /** Set for malformed entries: why. */
-  problem?: string;
-  instance?: InstanceRecord;
-}
-
-export interface PurgeResult {
-  deleted: PurgeEntry[];
-  /** Entries that changed (or vanished) after they were listed, and were left alone. */
-  skipped: PurgeEntry[];
 }
 
 /**
@@ -298,47 +280,7 @@ export class Registry {
     for (const entry of entries) {
       if (!entry.key.startsWith(this.prefix)) throw new UsageError(`refusing to delete ${entry.key}: outside ${this.prefix}`);
     }
-    const conn = await this.conn();
-    const deleteIfUnchanged = async (batch: PurgeEntry[]) => {
-      const keys = batch.map((e) => Buffer.from(e.key));
-      const compare = batch.map((e, i) => ({ key: keys[i], target: 'Mod' as const, mod_revision: e.mod_revision }));
-      const success = keys.map((key) => ({ request_delete_range: { key } }));
-      return (await conn.call('delete', (t, deadline) => t.txn({ compare, success }, deadline))).succeeded;
-    };
-    const deleteBatch = async (batch: PurgeEntry[]) => {
-      try {
-        if (await deleteIfUnchanged(batch)) return batch;
-      } catch (err) {
-        // A cluster started with a --max-txn-ops below the batch: go one by one.
-        if (!/too many operations/i.test((err as Error).message)) throw err;
-      }
-      const gone: PurgeEntry[] = [];
-      for (const e of batch) if (await deleteIfUnchanged([e])) gone.push(e);
-      return gone;
-    };
-    const deleted = new Set<PurgeEntry>();
-    let next = 0;
-    let done = 0;
-    const worker = async () => {
-      while (next < entries.length) {
-        const batch = entries.slice(next, (next += PURGE_BATCH));
-        try {
-          for (const e of await deleteBatch(batch)) deleted.add(e);
-        } catch (err) {
-          next = entries.length; // the other workers stop too
-          throw err;
-        }
-        options.onProgress?.((done += batch.length));
-      }
-    };
-    // Every worker finishes its transaction before a failure is reported, so the count below is whole.
-    const failures = (await Promise.allSettled(Array.from({ length: PURGE_CONCURRENCY }, worker))).filter((r) => r.status === 'rejected');
-    if (failures.length > 0) {
-      const err = (failures[0] as PromiseRejectedResult).reason as Error;
-      const partial = `${deleted.size} of ${entries.length} deleted before it`;
-      throw err instanceof SvcregError ? new (err.constructor as typeof SvcregError)(`${err.message}; ${partial}`, err.hint, { cause: err }) : err;
-    }
-    return { deleted: entries.filter((e) => deleted.has(e)), skipped: entries.filter((e) => !deleted.has(e)) };
+    return deleteUnchanged(await this.conn(), entries, options.onProgress);
   }
 
   /** Closes the connection. Live registrations should be deregistered first. */

@@ -2,9 +2,9 @@
  * Reads every key under a prefix as one consistent snapshot: pages of keys, all at
  * the revision of the first page, so a long listing never mixes two states.
  */
-import type { Connection } from './connection.js';
+import type { Connection } from '../etcd/connection.js';
 import { prefixRangeEnd } from './keys.js';
-import type { RawKeyValue } from './transport.js';
+import type { RawKeyValue } from '../etcd/transport.js';
 
 export const PAGE_SIZE = 5000;
 

@@ -6,7 +6,7 @@
  * 3.4.24), and one transaction yields several events of one revision, so an event
  * is a repeat by its revision *and* key, never by its revision alone.
  */
-import type { RawKeyValue } from './transport.js';
+import type { RawKeyValue } from '../etcd/transport.js';
 
 /** One change the diff found: a key that is new or changed (PUT), or gone (DELETE). */
 export interface Difference {

@@ -7,17 +7,17 @@
  * the difference. Streams require a leader, so a member cut off from its quorum
  * ends them and the watch moves to another member.
  */
-import type { Connection } from './connection.js';
+import type { Connection } from '../etcd/connection.js';
 import { classify, type InstanceRecord } from './entry.js';
 import { AuthError, UnreachableError, UsageError } from './errors.js';
 import type { Instance } from './instance.js';
 import { prefixRangeEnd } from './keys.js';
 import { readPrefix, type Snapshot } from './snapshot.js';
-import type { WatchStream } from './grpc.js';
-import { StreamQueue } from './stream-queue.js';
-import { backoffMs, sleep } from './timers.js';
-import type { RawKeyValue } from './transport.js';
-import type { WatchResponse } from './watch-messages.js';
+import type { WatchStream } from '../etcd/grpc.js';
+import { StreamQueue } from '../etcd/stream-queue.js';
+import { backoffMs, sleep } from '../etcd/timers.js';
+import type { RawKeyValue } from '../etcd/transport.js';
+import type { WatchResponse } from '../etcd/watch-messages.js';
 import { WatchState } from './watch-state.js';
 
 /** One change to one key. */

@@ -14,8 +14,8 @@
 import { formatDuration } from '../output/duration.js';
 import { message, warn, type Io } from '../output/io.js';
 import type { RegistrationEvent } from '../output/printer.js';
-import type { RegistrationLostError } from '../registry/errors.js';
-import { sleep } from '../registry/timers.js';
+import type { RegistrationLostError } from '../index.js';
+import { setTimeout as delay } from 'node:timers/promises';
 import { Child, signalExitCode, type Signal } from './child.js';
 import { followProcess } from './follow.js';
 
@@ -123,7 +123,8 @@ export class Supervisor {
     await this.registration!.markCritical('draining').catch((err: Error) => warn(io, `could not mark ${key} critical: ${err.message}`));
     if (this.state !== 'draining') return;
     message(io, `draining ${key}: marked critical; stopping in ${formatDuration(drainMs!)} (signal again to stop now)`);
-    await sleep(drainMs!, this.drainOver.signal);
+    // A signal during the drain ends it early.
+    await delay(drainMs!, undefined, { signal: this.drainOver.signal }).catch(() => undefined);
     if (this.state === 'draining') this.release(signal);
   }
 

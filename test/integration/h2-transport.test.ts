@@ -3,11 +3,11 @@
 // backpressure, deadlines on a frozen member, and auth tokens that expire.
 import type { Etcd3 } from 'etcd3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Connection } from '../../src/registry/connection.js';
-import { GrpcTransport, type WatchStream } from '../../src/registry/grpc.js';
-import { monotonicMs } from '../../src/registry/timers.js';
-import { GrpcStatus, type EtcdRequestError } from '../../src/registry/transport.js';
-import type { WatchResponse } from '../../src/registry/watch-messages.js';
+import { Connection } from '../../src/etcd/connection.js';
+import { GrpcTransport, type WatchStream } from '../../src/etcd/grpc.js';
+import { monotonicMs } from '../../src/etcd/timers.js';
+import { GrpcStatus, type EtcdRequestError } from '../../src/etcd/transport.js';
+import type { WatchResponse } from '../../src/etcd/watch-messages.js';
 import { enableAuth } from '../harness/auth.js';
 import { startEtcd, type EtcdCluster } from '../harness/etcd.js';
 

@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { Command } from 'commander';
-import { afterEndOfOptions } from '../../src/end-of-options.js';
+import { afterEndOfOptions } from '../../src/cli/end-of-options.js';
 import { UsageError } from '../../src/registry/errors.js';
-import { parseEndpoints } from '../../src/registry/endpoints.js';
-import { parseDuration, parseInteger, parseMeta, parseOutput, parsePort, splitList } from '../../src/parse.js';
+import { parseEndpoints } from '../../src/etcd/endpoints.js';
+import { parseDuration, parseInteger, parseMeta, parsePort, splitList } from '../../src/commands/options.js';
+import { parseOutput } from '../../src/output/format.js';
 
 describe('parseDuration', () => {
   it.each([

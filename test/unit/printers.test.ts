@@ -1,7 +1,7 @@
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import type { Io } from '../../src/output/io.js';
-import { printerFor } from '../../src/output/printer.js';
+import { printerFor } from '../../src/output/printers.js';
 import { age } from '../../src/output/table.js';
 import type { InstanceRecord, MalformedEntry } from '../../src/registry/entry.js';
 import type { ChangeEvent } from '../../src/registry/watch.js';

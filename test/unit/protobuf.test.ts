@@ -2,10 +2,10 @@
 // own copy of etcd's rpc.proto (etcd3 is a devDependency for this and for tests' raw client).
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
-import { frameMessage, MessageDecoder } from '../../src/registry/grpc-call.js';
-import { decodeRangeResponse, decodeTxnResponse, encodeRangeRequest, encodeTxnRequest } from '../../src/registry/kv-messages.js';
-import { decodeAuthenticateResponse, decodeLeaseResponse, encodeAuthenticateRequest, encodeLeaseGrantRequest, encodeLeaseIdRequest } from '../../src/registry/lease-messages.js';
-import { decodeWatchResponse, encodeWatchRequest } from '../../src/registry/watch-messages.js';
+import { frameMessage, MessageDecoder } from '../../src/etcd/grpc-call.js';
+import { decodeRangeResponse, decodeTxnResponse, encodeRangeRequest, encodeTxnRequest } from '../../src/etcd/kv-messages.js';
+import { decodeAuthenticateResponse, decodeLeaseResponse, encodeAuthenticateRequest, encodeLeaseGrantRequest, encodeLeaseIdRequest } from '../../src/etcd/lease-messages.js';
+import { decodeWatchResponse, encodeWatchRequest } from '../../src/etcd/watch-messages.js';
 
 const require = createRequire(import.meta.url);
 const protobuf = require('protobufjs') as typeof import('protobufjs');

@@ -3,7 +3,7 @@
  * once across reconnects, and what the difference is after the history is lost.
  */
 import { describe, expect, it } from 'vitest';
-import type { RawKeyValue } from '../../src/registry/transport.js';
+import type { RawKeyValue } from '../../src/etcd/transport.js';
 import { WatchState } from '../../src/registry/watch-state.js';
 
 function kv(key: string, value: string, mod: number, create = mod): RawKeyValue {

@@ -118,6 +118,11 @@ export class GrpcChannel {
     });
   }
 
+  /** Something on this endpoint went unanswered: ping the session, dropping it if it is dead. */
+  probe(): void {
+    this.session?.probe();
+  }
+
   close(): void {
     this.session?.h2.close();
     this.session = undefined;

@@ -6,7 +6,7 @@
  * growing the queue without bound.
  */
 
-/** What a queue pauses and resumes: a Node stream, as grpc-js' call is. */
+/** What a queue pauses and resumes: a Node stream, as a gRPC call (grpc-call.ts) is. */
 export interface Pausable {
   pause(): unknown;
   resume(): unknown;

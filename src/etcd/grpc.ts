@@ -117,6 +117,11 @@ export class GrpcTransport implements Transport {
     return new WatchStream(call);
   }
 
+  /** A call or stream went unanswered: find out whether the session is dead (see GrpcChannel.probe). */
+  probe(): void {
+    this.channel.probe();
+  }
+
   close(): void {
     this.channel.close();
   }

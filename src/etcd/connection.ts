@@ -88,10 +88,13 @@ export class Connection {
   /**
    * Reports that a request or stream on `endpoint` failed. An unreachable endpoint
    * makes the connection move to the next one (once, however many callers saw it
-   * fail); an expired auth token is dropped so the next request authenticates again.
+   * fail), and its gRPC session is probed: a blackholed one would otherwise carry every
+   * later stream into the void. An expired auth token is dropped so the next request
+   * authenticates again.
    */
   failed(endpoint: number, err: unknown, translated = this.translate(err, '')): void {
     if (isExpiredToken(err)) this.tokens[endpoint]?.forget();
+    if (translated instanceof UnreachableError) void this.grpcs[endpoint]?.then((g) => g.probe(), () => undefined);
     if (translated instanceof UnreachableError && this.current === endpoint && this.endpoints.length > 1) {
       this.current = (this.current + 1) % this.endpoints.length;
     }

@@ -2,7 +2,7 @@
  * Parsers for command-line values. Each throws a UsageError (exit 2) naming the
  * flag, so bad input is rejected before any request is sent.
  */
-import { UsageError } from './registry/errors.js';
+import { UsageError } from '../registry/errors.js';
 
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 
@@ -54,18 +54,6 @@ export function parseMeta(pairs: string[]): Record<string, string> {
 export function parseTags(tags: string[]): string[] {
   for (const tag of tags) if (tag.trim() === '') throw new UsageError('--tag may not be empty');
   return tags;
-}
-
-/** `wide`: a table with every cell whole, plus lease and revisions. */
-export type OutputFormat = 'table' | 'wide' | 'json' | 'ndjson' | 'addr';
-
-/** Checks `-o` against the formats the command supports. */
-export function parseOutput(text: string | undefined, allowed: readonly OutputFormat[]): OutputFormat {
-  const format = (text ?? 'table') as OutputFormat;
-  if (!allowed.includes(format)) {
-    throw new UsageError(`invalid output format ${JSON.stringify(text)} for this command`, `use one of: ${allowed.join(', ')}`);
-  }
-  return format;
 }
 
 /** Comma-separated endpoint list, blanks dropped. */

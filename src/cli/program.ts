@@ -5,14 +5,16 @@
  */
 import { readFileSync, statSync } from 'node:fs';
 import { Command, Option } from 'commander';
-import type { CommandContext, Signal } from './commands/context.js';
+import type { CommandContext, Signal } from '../commands/context.js';
 import { afterEndOfOptions } from './end-of-options.js';
-import { processIo, warn, type Io } from './output/io.js';
-import { parseDuration, parseOutput, splitList, type OutputFormat } from './parse.js';
-import { DEFAULT_ENDPOINT, DEFAULT_TIMEOUT_MS } from './registry/endpoints.js';
-import { UsageError } from './registry/errors.js';
-import { DEFAULT_PREFIX } from './registry/keys.js';
-import type { Registry } from './registry/registry.js';
+import { processIo, warn, type Io } from '../output/io.js';
+import { parseDuration, splitList } from '../commands/options.js';
+import { parseOutput, type OutputFormat } from '../output/format.js';
+// Leaf modules of the library, not index.ts: `--help` must not load the registry.
+import { DEFAULT_ENDPOINT, DEFAULT_TIMEOUT_MS } from '../etcd/endpoints.js';
+import { UsageError } from '../registry/errors.js';
+import { DEFAULT_PREFIX } from '../registry/keys.js';
+import type { Registry } from '../index.js';
 
 interface GlobalOptions {
   endpoints?: string;
@@ -38,7 +40,7 @@ export interface Process {
   opened(registry: Registry): void;
 }
 
-const version = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+const version = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 async function context(cmd: Command, proc: Process): Promise<CommandContext> {
   const g = cmd.optsWithGlobals() as GlobalOptions;
@@ -59,13 +61,13 @@ async function context(cmd: Command, proc: Process): Promise<CommandContext> {
     let password = g.passwordFile === undefined ? envPassword : readPasswordFile(g.passwordFile, named('passwordFile', '--password-file'), io);
     if (password === undefined) {
       if (!io.stdinIsTTY) throw new UsageError(`no password for user ${g.user}`, 'set SVCREG_PASSWORD or pass --password-file');
-      const { askPassword } = await import('./output/prompt.js');
+      const { askPassword } = await import('../output/prompt.js');
       password = await askPassword(io, `Password for ${g.user}: `);
     }
     auth = { username: g.user, password };
   }
   // Loaded here, not at the top: `--help` and `--version` need none of the registry.
-  const { Registry } = await import('./registry/registry.js');
+  const { Registry } = await import('../index.js');
   const registry = new Registry({
     endpoints,
     prefix: g.prefix ?? DEFAULT_PREFIX,
@@ -195,7 +197,7 @@ Examples:
         const command = afterEndOfOptions(proc.argv, [...program.options, ...registerCommand.options]) ?? [];
         const stray = operands.slice(0, operands.length - command.length);
         if (stray.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(stray[0])}`, 'register takes one service name; put a command to run after --');
-        return (await import('./commands/register.js')).register(ctx, service, opts, command);
+        return (await import('../commands/register.js')).register(ctx, service, opts, command);
       }),
     );
 
@@ -204,7 +206,7 @@ Examples:
     .description('list every service with its instance count')
     .option('--instances', 'list every instance of every service')
     .addHelpText('after', '\nExamples:\n  svcreg list\n  svcreg list --instances -o json')
-    .action(action(async (ctx, opts: Record<string, unknown>) => (await import('./commands/list.js')).list(ctx, opts)));
+    .action(action(async (ctx, opts: Record<string, unknown>) => (await import('../commands/list.js')).list(ctx, opts)));
 
   program
     .command('discover')
@@ -226,7 +228,7 @@ Examples:
   svcreg discover web --tag v2 --meta zone=a -o json
   svcreg discover web --wait --min 2 --wait-timeout 60s   # a CI smoke check`,
     )
-    .action(action(async (ctx, service: string, opts: Record<string, unknown>) => (await import('./commands/discover.js')).discover(ctx, service, opts)));
+    .action(action(async (ctx, service: string, opts: Record<string, unknown>) => (await import('../commands/discover.js')).discover(ctx, service, opts)));
 
   program
     .command('watch')
@@ -235,7 +237,7 @@ Examples:
     .option('--rev <revision>', 'start from this revision (replays history)')
     .option('--count <n>', 'exit after n events')
     .addHelpText('after', '\nExamples:\n  svcreg watch\n  svcreg watch user-service -o ndjson\n  svcreg watch --rev 1 --count 10')
-    .action(action(async (ctx, service: string | undefined, opts: Record<string, unknown>) => (await import('./commands/watch.js')).watch(ctx, service, opts)));
+    .action(action(async (ctx, service: string | undefined, opts: Record<string, unknown>) => (await import('../commands/watch.js')).watch(ctx, service, opts)));
 
   program
     .command('purge')
@@ -256,7 +258,7 @@ Examples:
   svcreg purge offline-service --yes
   svcreg purge --all --malformed --yes`,
     )
-    .action(action(async (ctx, service: string | undefined, opts: Record<string, unknown>) => (await import('./commands/purge.js')).purge(ctx, service, opts)));
+    .action(action(async (ctx, service: string | undefined, opts: Record<string, unknown>) => (await import('../commands/purge.js')).purge(ctx, service, opts)));
 
   return program;
 }
