@@ -11,7 +11,7 @@ import { Etcd3 } from 'etcd3';
 import { freePort, healthy, scratchDir, spawnEtcd } from '../scripts/etcd-process.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const SVCREG = join(root, 'bin', 'svcreg.js');
+const SVCREG = join(root, 'bin', 'svcreg.cjs');
 const RUNS = Number(process.env.BENCH_RUNS ?? 9);
 const LARGE = Number(process.env.BENCH_LARGE ?? 100_000);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));

@@ -94,8 +94,13 @@ function flushed(stream: NodeJS.WriteStream): Promise<void> {
   });
 }
 
-const code = await main();
-// Writes to a pipe are queued when the reader is slower: exiting at once would cut the
-// end off a large listing on its way to `jq`.
-await Promise.all([flushed(process.stdout), flushed(process.stderr)]);
-process.exit(code);
+/** Runs, flushes and exits. Not a top-level await: the CLI ships as a CommonJS bundle. */
+async function run(): Promise<void> {
+  const code = await main();
+  // Writes to a pipe are queued when the reader is slower: exiting at once would cut the
+  // end off a large listing on its way to `jq`.
+  await Promise.all([flushed(process.stdout), flushed(process.stderr)]);
+  process.exit(code);
+}
+
+void run();

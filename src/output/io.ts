@@ -57,8 +57,8 @@ export function warn(io: Io, text: string): void {
 export function warnMalformed(io: Io, malformed: MalformedEntry[], prefix: string): void {
   if (malformed.length === 0) return;
   for (const m of malformed.slice(0, 5)) warn(io, `malformed entry ${cellText(m.key, false)}: ${m.problem}`);
-  const more = malformed.length > 5 ? ` (${malformed.length - 5} more not shown)` : '';
-  warn(io, `${malformed.length} malformed entr${malformed.length === 1 ? 'y' : 'ies'} under ${prefix}${more}; \`svcreg purge --all --malformed\` removes them`);
+  const more = malformed.length > 5 ? ` (${thousands(malformed.length - 5)} more not shown)` : '';
+  warn(io, `${thousands(malformed.length)} malformed entr${malformed.length === 1 ? 'y' : 'ies'} under ${prefix}${more}; \`svcreg purge --all --malformed\` removes them`);
 }
 
 /** One stderr line per `intervalMs` at most, saying how many it held back: for outages. */

@@ -1,5 +1,5 @@
 /**
- * Runs the built CLI (bin/svcreg.js -> dist/) as a real child process. Every child
+ * Runs the built CLI (bin/svcreg.cjs -> the bundle in dist/cli/) as a real child process. Every child
  * is killed by its PID when a test leaves it behind, with whatever it started (the
  * CLI under `script` on a pty, the command of `register --`).
  */
@@ -7,7 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-export const BIN = fileURLToPath(new URL('../../bin/svcreg.js', import.meta.url));
+export const BIN = fileURLToPath(new URL('../../bin/svcreg.cjs', import.meta.url));
 
 const live = new Set<ChildProcess>();
 process.on('exit', () => {
