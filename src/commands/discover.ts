@@ -52,7 +52,7 @@ export async function discover(ctx: CommandContext, service: string, options: Di
     }
     if (interrupted && listing.instances.length < min) return 128 + constants.signals[interrupted];
   } else {
-    listing = await ctx.registry.discover(service, filter, { all: options.all });
+    listing = await ctx.registry.discover(service, filter, { all: options.all, timeToLive: format === 'wide' });
   }
   warnMalformed(ctx.io, listing.malformed, ctx.registry.prefix);
   if (listing.instances.length === 0) {

@@ -23,7 +23,7 @@ export async function list(ctx: CommandContext, options: ListOptions): Promise<n
   try {
     if (options.instances) {
       // Streamed: a listing of 100,000 instances is printed page by page, never held whole.
-      const pages = stopAfterLastPage(ctx.registry.listInstancePages({ onProgress }), progress);
+      const pages = stopAfterLastPage(ctx.registry.listInstancePages({ onProgress, timeToLive: format === 'wide' }), progress);
       malformed = await printer.streamInstances(untilAborted(pages, interrupt.signal));
     } else {
       const listing = await abortable(ctx.registry.list({ onProgress }), interrupt.signal);

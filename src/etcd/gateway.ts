@@ -152,6 +152,11 @@ export class GatewayTransport implements Transport {
     return Number((res.result as Json | undefined)?.TTL ?? 0);
   }
 
+  async leaseTimeToLive(id: string, deadline: number): Promise<number> {
+    const res = await this.post('/v3/lease/timetolive', { ID: id }, deadline);
+    return Number(res.TTL ?? -1);
+  }
+
   close(): void {
     void this.client.then(({ agent }) => agent.destroy());
   }

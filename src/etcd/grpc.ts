@@ -72,6 +72,10 @@ export class GrpcTransport implements Transport {
     return decodeLeaseResponse(await this.unary('/etcdserverpb.Lease/LeaseGrant', encodeLeaseGrantRequest(ttl), deadline));
   }
 
+  async leaseTimeToLive(id: string, deadline: number): Promise<number> {
+    return decodeLeaseResponse(await this.unary('/etcdserverpb.Lease/LeaseTimeToLive', encodeLeaseIdRequest(id), deadline)).ttl;
+  }
+
   async leaseRevoke(id: string, deadline: number): Promise<void> {
     await this.unary('/etcdserverpb.Lease/LeaseRevoke', encodeLeaseIdRequest(id), deadline);
   }

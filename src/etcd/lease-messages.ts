@@ -9,14 +9,15 @@ export function encodeLeaseGrantRequest(ttl: number): Buffer {
   return new Writer().int(1, ttl).finish();
 }
 
-/** LeaseRevokeRequest and LeaseKeepAliveRequest: ID = 1. */
+/** LeaseRevokeRequest, LeaseKeepAliveRequest and LeaseTimeToLiveRequest: ID = 1. */
 export function encodeLeaseIdRequest(id: string): Buffer {
   return new Writer().int(1, id).finish();
 }
 
 /**
- * LeaseGrantResponse and LeaseKeepAliveResponse: header = 1, ID = 2, TTL = 3. A
- * keepalive of a lease that is gone answers TTL 0; a refused grant fails with its status.
+ * LeaseGrantResponse, LeaseKeepAliveResponse and LeaseTimeToLiveResponse: header = 1,
+ * ID = 2, TTL = 3 (int64: -1 for an expired lease's time to live). A keepalive of a lease
+ * that is gone answers TTL 0; a refused grant fails with its status.
  */
 export function decodeLeaseResponse(buf: Buffer): { id: string; ttl: number } {
   const res = { id: '0', ttl: 0 };
@@ -24,7 +25,7 @@ export function decodeLeaseResponse(buf: Buffer): { id: string; ttl: number } {
   while (r.more()) {
     const [field, wire] = r.field();
     if (field === 2 && wire === VARINT) res.id = r.varintString();
-    else if (field === 3 && wire === VARINT) res.ttl = Number(r.varintString());
+    else if (field === 3 && wire === VARINT) res.ttl = Number(BigInt.asIntN(64, BigInt(r.varintString())));
     else r.skip(wire);
   }
   return res;

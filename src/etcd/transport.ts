@@ -66,6 +66,8 @@ export interface Transport {
   leaseRevoke(id: string, deadline: number): Promise<void>;
   /** Renews the lease once; returns the TTL etcd grants (0: the lease is gone). */
   leaseKeepAlive(id: string, deadline: number): Promise<number>;
+  /** Seconds the lease has left; -1 when it has expired or never was. */
+  leaseTimeToLive(id: string, deadline: number): Promise<number>;
   close(): void;
 }
 

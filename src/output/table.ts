@@ -34,6 +34,12 @@ function metaText(metadata: Record<string, unknown>): string {
 
 const NO_LEASE = 'no lease';
 
+/** A lease's time left: `17s`, `expired`, or `-` when there is no lease or it was not read. */
+function ttlText(ttl: number | null | undefined): string {
+  if (ttl === undefined || ttl === null) return '-';
+  return ttl < 0 ? 'expired' : `${ttl}s`;
+}
+
 export class TablePrinter implements Printer {
   private constructor(
     private readonly io: Io,
@@ -66,13 +72,13 @@ export class TablePrinter implements Printer {
     return this.table([
       ...['SERVICE', 'ID', 'ADDRESS'].map((head) => ({ head })),
       { head: 'HEALTH', paint: health },
-      ...['TAGS', 'METADATA', 'AGE', ...(this.wide ? ['LEASE', 'CREATE_REV', 'MOD_REV'] : [])].map((head) => ({ head })),
+      ...['TAGS', 'METADATA', 'AGE', ...(this.wide ? ['LEASE', 'TTL', 'CREATE_REV', 'MOD_REV'] : [])].map((head) => ({ head })),
       { head: 'NOTE', paint: note },
     ]);
   }
 
   private wideCells(entry: InstanceRecord | MalformedEntry): string[] {
-    return this.wide ? [entry.lease ?? 'none', String(entry.create_revision), String(entry.mod_revision)] : [];
+    return this.wide ? [entry.lease ?? 'none', ttlText(entry.ttl_left), String(entry.create_revision), String(entry.mod_revision)] : [];
   }
 
   private instanceRow(i: InstanceRecord): string[] {

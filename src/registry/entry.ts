@@ -13,6 +13,8 @@ export type InstanceRecord = Instance & {
   lease: string | null;
   create_revision: number;
   mod_revision: number;
+  /** Seconds the lease has left (-1: expired), when asked for (`-o wide`). */
+  ttl_left?: number | null;
 };
 
 /** An entry under the prefix that is not a valid instance. */
@@ -27,6 +29,8 @@ export interface MalformedEntry {
   lease: string | null;
   create_revision: number;
   mod_revision: number;
+  /** Seconds the lease has left (-1: expired), when asked for (`-o wide`). */
+  ttl_left?: number | null;
 }
 
 export type Entry = { ok: true; record: InstanceRecord } | { ok: false; malformed: MalformedEntry };

@@ -10,12 +10,15 @@ import type { InstanceFilter } from './instance.js';
 import { DEFAULT_PREFIX, instanceKey, validatePrefix, serviceKeyPrefix, validateSegment } from './keys.js';
 import { describeMatches, selectInstances, type MatchCounts } from './matches.js';
 import { Registration, type RegisterOptions } from './registration.js';
+import { addTimesToLive } from './lease-ttl.js';
 import { deleteUnchanged, type PurgeEntry, type PurgeResult } from './purge.js';
 import { readPages, readPrefix, type ReadOptions, type Snapshot } from './snapshot.js';
 import { watchPrefix, type WatchEvent, type WatchOptions } from './watch.js';
 
 /** For long listings and purges: called after each page read or entry deleted, with the total so far. */
 export interface ProgressOptions {
+  /** Also read how long each entry's lease has left (`ttl_left`): one request per lease. */
+  timeToLive?: boolean;
   onProgress?: (done: number) => void;
 }
 
@@ -151,7 +154,9 @@ export class Registry {
     for await (const page of readPages(conn, this.prefix, { large: true })) {
       read += page.kvs.length;
       options.onProgress?.(read);
-      yield this.classifyAll(page);
+      const listing = this.classifyAll(page);
+      if (options.timeToLive) await addTimesToLive(conn, [...listing.instances, ...listing.malformed]);
+      yield listing;
     }
   }
 
@@ -159,10 +164,12 @@ export class Registry {
    * The instances of exactly `service` that match `filter` and are passing their
    * health checks (instances without checks count as passing); `all` keeps the rest.
    */
-  async discover(service: string, filter: InstanceFilter = {}, options: { all?: boolean } = {}): Promise<DiscoverListing> {
+  async discover(service: string, filter: InstanceFilter = {}, options: { all?: boolean; timeToLive?: boolean } = {}): Promise<DiscoverListing> {
     validateSegment('service name', service);
     const listing = await this.read(serviceKeyPrefix(this.prefix, service));
-    return { ...listing, ...selectInstances(listing.instances, filter, options.all) };
+    const selected = { ...listing, ...selectInstances(listing.instances, filter, options.all) };
+    if (options.timeToLive) await addTimesToLive(await this.conn(), selected.instances);
+    return selected;
   }
 
   /**

@@ -105,6 +105,11 @@ describe('Lease and Auth messages', () => {
     expect(decodeLeaseResponse(encoded('LeaseKeepAliveResponse', { header: { revision: '2' }, ID: LONG_LEASE, TTL: '0' }))).toEqual({ id: LONG_LEASE, ttl: 0 });
   });
 
+  it("decodes a lease's time to live, -1 (an int64 on the wire) for an expired one", () => {
+    expect(decodeLeaseResponse(encoded('LeaseTimeToLiveResponse', { ID: LONG_LEASE, TTL: '17', grantedTTL: '30' }))).toEqual({ id: LONG_LEASE, ttl: 17 });
+    expect(decodeLeaseResponse(encoded('LeaseTimeToLiveResponse', { ID: LONG_LEASE, TTL: '-1' }))).toEqual({ id: LONG_LEASE, ttl: -1 });
+  });
+
   it('encodes Authenticate and decodes its token', () => {
     expect(asObject('AuthenticateRequest', encodeAuthenticateRequest('svc', 'pässword'))).toEqual({ name: 'svc', password: 'pässword' });
     expect(decodeAuthenticateResponse(encoded('AuthenticateResponse', { header: { revision: '1' }, token: 'abc.123' }))).toBe('abc.123');
