@@ -176,14 +176,14 @@ describe('tables', () => {
     expect(readFileSync(file, 'utf8')).toBe('');
   });
 
-  it('-o wide shows the lease and revisions', async () => {
+  it('-o wide shows the lease, its time left and the revisions', async () => {
     const p = freshPrefix();
     await withLease(`${p}web/w1`, value('web', 'w1'));
     const [kv] = (await raw.getAll().prefix(p).exec()).kvs;
     const r = await run(['--prefix', p, 'list', '--instances', '-o', 'wide']);
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/AGE +LEASE +CREATE_REV +MOD_REV/);
-    expect(r.stdout).toMatch(new RegExp(` ${BigInt(kv.lease).toString(16)} +${kv.create_revision} +${kv.mod_revision}\\r\\n`));
+    expect(r.stdout).toMatch(/AGE +LEASE +TTL +CREATE_REV +MOD_REV/);
+    expect(r.stdout).toMatch(new RegExp(` ${BigInt(kv.lease).toString(16)} +\\d+s +${kv.create_revision} +${kv.mod_revision}\\r\\n`));
   });
 
   it('a 1.4 MiB metadata value among 20 entries makes a small table', async () => {

@@ -95,12 +95,13 @@ describe('table printer', () => {
     expect(c.err()).toBe('svcreg: no instances\n');
   });
 
-  it('-o wide adds the lease and revisions', async () => {
+  it('-o wide adds the lease, its time left and the revisions', async () => {
     const c = capture();
     (await printerFor('wide', c.io)).instances({ revision: 1, instances: [record()], malformed: [] }, false);
     const [head, row] = c.out().split('\n');
-    expect(head).toMatch(/AGE +LEASE +CREATE_REV +MOD_REV +NOTE$/);
-    expect(row).toMatch(/ 694d7b6d4d1c3e0a +5 +7$/);
+    expect(head).toMatch(/AGE +LEASE +TTL +CREATE_REV +MOD_REV +NOTE$/);
+    // The time left is read only when the registry was asked for it: `-` otherwise.
+    expect(row).toMatch(/ 694d7b6d4d1c3e0a +- +5 +7$/);
   });
 
   it('prints the first page of a streamed table before the next is read', async () => {
