@@ -120,8 +120,15 @@ export class EtcdMember {
     });
   }
 
+  /** SIGSTOP, returning once the process is stopped: a signal is delivered asynchronously,
+   * and a request sent before it lands would still be answered. */
   freeze(): void {
+    const pid = this.pid;
     this.process!.kill('SIGSTOP');
+    const until = Date.now() + 2000;
+    while (Date.now() < until && !/^\d+ \(.*\) T/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'))) {
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5);
+    }
   }
   thaw(): void {
     this.process!.kill('SIGCONT');
