@@ -75,6 +75,18 @@ async function currentRevision(client: Etcd3): Promise<number> {
   return Number((await client.get('/').exec()).header.revision);
 }
 
+/** etcd's revision once the test's own client answers again (its circuit breaker opens on a kill for 5 s). */
+async function settledRevision(client: Etcd3): Promise<number> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await currentRevision(client);
+    } catch (err) {
+      if (attempt >= 40) throw err;
+      await sleep(500);
+    }
+  }
+}
+
 /**
  * Waits until `watch` has printed as many events as etcd's history of `prefix` holds
  * between the two revisions, then checks it printed exactly those: each once, in
@@ -83,7 +95,7 @@ async function currentRevision(client: Etcd3): Promise<number> {
 async function expectPrintedHistory(watch: CliProcess, client: Etcd3, prefix: string, from: number, to: number): Promise<number> {
   // A write whose answer a fault cut off may still have committed after the writer's last
   // acknowledged one: the truth runs to etcd's revision now (the cluster is quiet).
-  to = Math.max(to, await currentRevision(client));
+  to = Math.max(to, await settledRevision(client));
   const truth = await history(client, prefix, from, to);
   const until = Date.now() + 30_000;
   while (printed(watch).length < truth.length && Date.now() < until) await sleep(100);
