@@ -82,7 +82,7 @@ async function context(cmd: Command, proc: Process): Promise<CommandContext> {
     }
     return parseOutput(g.output, allowed);
   };
-  return { io, registry, output: g.output, format, onSignal: proc.onSignal, onStdoutClosed: proc.onStdoutClosed };
+  return { io, registry, format, onSignal: proc.onSignal, onStdoutClosed: proc.onStdoutClosed };
 }
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];

@@ -9,8 +9,6 @@ export type { Signal } from '../supervise/supervisor.js';
 export interface CommandContext {
   io: Io;
   registry: Registry;
-  /** The raw `-o` value, checked by each command against the formats it supports. */
-  output: string | undefined;
   /** `-o` (or SVCREG_OUTPUT, named as such when it is what does not fit), checked against what the command prints. */
   format(allowed: readonly OutputFormat[]): OutputFormat;
   /** Handles SIGINT/SIGTERM/SIGHUP instead of dying; returns a function that removes the handler. */

@@ -8,7 +8,6 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BIN, cliEnv } from '../harness/cli.js';
 import { startEtcd, type EtcdCluster } from '../harness/etcd.js';
@@ -59,23 +58,6 @@ function value(id: string, n: number): string {
   });
 }
 
-/** One transaction of PUTs through etcd's JSON gateway; returns its revision. */
-function txn(keys: string[], values: string[]): Promise<number> {
-  const body = JSON.stringify({
-    success: keys.map((k, i) => ({ request_put: { key: Buffer.from(k).toString('base64'), value: Buffer.from(values[i]).toString('base64') } })),
-  });
-  return new Promise((resolve, reject) => {
-    const req = request(`${etcd.members[0].clientUrl}/v3/kv/txn`, { method: 'POST', timeout: 30_000 }, (res) => {
-      let text = '';
-      res.on('data', (d) => (text += d));
-      res.on('end', () => (res.statusCode === 200 ? resolve(Number(JSON.parse(text).header.revision)) : reject(new Error(`txn: ${res.statusCode} ${text}`))));
-    });
-    req.on('error', reject);
-    req.on('timeout', () => req.destroy(new Error('txn timed out')));
-    req.end(body);
-  });
-}
-
 function rssMb(pid: number): number | undefined {
   try {
     const kb = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
@@ -115,10 +97,7 @@ describe('watch with a slow reader', () => {
     const worker = async () => {
       for (let t = next++; t < TXNS; t = next++) {
         const keys = Array.from({ length: PUTS_PER_TXN }, (_, i) => `${prefix}web/i-${(t * PUTS_PER_TXN + i) % KEYS}`);
-        const revision = await txn(
-          keys,
-          keys.map((k, i) => value(k.slice(prefix.length + 4), t * PUTS_PER_TXN + i)),
-        );
+        const revision = await etcd.members[0].txn(keys.map((k, i) => [k, value(k.slice(prefix.length + 4), t * PUTS_PER_TXN + i)]));
         written.push({ revision, keys });
       }
     };

@@ -94,6 +94,16 @@ export class EtcdMember {
     });
   }
 
+  /** One transaction of PUTs (key, value) through this member's JSON gateway; its revision. */
+  async txn(puts: [string, string][], timeoutMs = 30_000): Promise<number> {
+    const b64 = (text: string) => Buffer.from(text).toString('base64');
+    const r = (await this.gateway('/v3/kv/txn', { success: puts.map(([k, v]) => ({ request_put: { key: b64(k), value: b64(v) } })) }, timeoutMs)) as
+      | { header: { revision: string } }
+      | undefined;
+    if (!r) throw new Error(`txn through ${this.config.name}: no answer, or not 200`);
+    return Number(r.header.revision);
+  }
+
   /** This member's view of the cluster; undefined when it does not answer. */
   async status(): Promise<{ memberId: string; leader: string } | undefined> {
     const r = (await this.gateway('/v3/maintenance/status', {}, 1000)) as { header: { member_id: string }; leader: string } | undefined;

@@ -6,7 +6,6 @@
  * SVCREG_TEST_LIB imports another build of the library (e.g. /tmp/oldmain/dist/index.js)
  * to compare with it.
  */
-import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Registry as RegistryType, WatchEvent } from '../../src/index.js';
 import { startEtcd, type EtcdCluster } from '../harness/etcd.js';
@@ -32,23 +31,6 @@ afterAll(async () => {
 
 const value = (service: string, id: string, i: number) =>
   JSON.stringify({ service_id: id, service_name: service, address: '127.0.0.1', port: 1000 + (i % 1000), tags: [], metadata: {}, registered_at: 1 });
-
-/** One transaction through etcd's JSON gateway (not through the proxy); returns its revision. */
-function txn(puts: [string, string][]): Promise<number> {
-  const body = JSON.stringify({
-    success: puts.map(([k, v]) => ({ request_put: { key: Buffer.from(k).toString('base64'), value: Buffer.from(v).toString('base64') } })),
-  });
-  return new Promise((resolve, reject) => {
-    const req = request(`${etcd.members[0].clientUrl}/v3/kv/txn`, { method: 'POST', timeout: 10_000 }, (res) => {
-      let text = '';
-      res.on('data', (d) => (text += d));
-      res.on('end', () => (res.statusCode === 200 ? resolve(Number(JSON.parse(text).header.revision)) : reject(new Error(`txn: ${res.statusCode} ${text}`))));
-    });
-    req.on('error', reject);
-    req.on('timeout', () => req.destroy(new Error('txn timed out')));
-    req.end(body);
-  });
-}
 
 /** A registry watching through the proxy, collecting what it delivers until stopped. */
 async function watching(): Promise<{ registry: RegistryType; prefix: string; events: WatchEvent[]; disconnects: { count: number }; stop: () => Promise<void> }> {
@@ -96,7 +78,7 @@ describe('registry.watch and transactions', () => {
   it('a transaction putting 5 keys yields 5 events of one revision', async () => {
     const w = await watching();
     const keys = ids(0).map((id) => `${w.prefix}web/${id}`);
-    const revision = await txn(keys.map((k, j) => [k, value('web', ids(0)[j], j)]));
+    const revision = await etcd.members[0].txn(keys.map((k, j) => [k, value('web', ids(0)[j], j)]));
     await until('5 events', () => w.events.length >= 5);
     await sleep(500); // a duplicate would show up now
     await w.stop();
@@ -113,7 +95,7 @@ describe('registry.watch and transactions', () => {
     const writer = (async () => {
       for (let i = 0; !stop; i++) {
         const puts = ids(i % 8).map((id, j): [string, string] => [`${w.prefix}web/${id}`, value('web', id, i * 5 + j)]);
-        const revision = await txn(puts);
+        const revision = await etcd.members[0].txn(puts);
         for (const [k] of puts) expected.push(`${revision} PUT ${k}`);
         written++;
         if (i % 4 === 3) await sleep(5);
