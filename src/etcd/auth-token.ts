@@ -3,6 +3,7 @@
  * gRPC accept the same token): obtained on first use, and forgotten once etcd rejects
  * it, so the next request authenticates again.
  */
+import type { Deadline } from './deadline.js';
 
 export interface Credentials {
   username: string;
@@ -10,7 +11,7 @@ export interface Credentials {
 }
 
 /** Asks etcd for a token, over whichever transport needs one. */
-export type Authenticate = (credentials: Credentials, deadline: number) => Promise<string>;
+export type Authenticate = (credentials: Credentials, deadline: Deadline) => Promise<string>;
 
 export class AuthToken {
   private token: Promise<string> | undefined;
@@ -21,15 +22,15 @@ export class AuthToken {
     private readonly rejected: (err: unknown) => boolean,
   ) {}
 
-  /** The current token, authenticating by `deadline` (monotonic ms) when there is none. */
-  get(deadline: number, authenticate: Authenticate): Promise<string> {
+  /** The current token, authenticating by `deadline` when there is none. */
+  get(deadline: Deadline, authenticate: Authenticate): Promise<string> {
     const token = (this.token ??= authenticate(this.credentials, deadline));
     token.catch(() => this.forget(token));
     return token;
   }
 
   /** Runs `request` with the token; a token etcd rejects is forgotten, for the caller's retry to replace. */
-  async with<T>(deadline: number, authenticate: Authenticate, request: (token: string) => Promise<T>): Promise<T> {
+  async with<T>(deadline: Deadline, authenticate: Authenticate, request: (token: string) => Promise<T>): Promise<T> {
     const token = this.get(deadline, authenticate);
     try {
       return await request(await token);

@@ -9,11 +9,13 @@
 import { readFileSync } from 'node:fs';
 import { AuthToken, type Credentials } from './auth-token.js';
 import { DEFAULT_ENDPOINT, DEFAULT_TIMEOUT_MS, parseEndpoints } from './endpoints.js';
-import { AuthError, SvcregError, UnreachableError, UsageError, WritesRefusedError } from './errors.js';
+import { SvcregError, UnreachableError, UsageError } from './errors.js';
 import { GatewayTransport, type TlsFiles } from './gateway.js';
 import type { GrpcTransport, WatchHandlers, WatchStream } from './grpc.js';
-import { monotonicMs, sleep, withTimer } from './timers.js';
-import { GrpcStatus, NoGatewayError, type Transport } from './transport.js';
+import { Deadline } from './deadline.js';
+import { isExpiredToken, translate } from './status-table.js';
+import { monotonicMs, sleep } from './timers.js';
+import { EtcdRequestError, GrpcStatus, NoGatewayError, type Transport } from './transport.js';
 
 /** How to reach etcd. File paths or the PEM contents themselves are accepted for TLS. */
 export interface ConnectionOptions {
@@ -80,9 +82,18 @@ export class Connection {
    * go to; `endpoint` is for `failed`. Every failure, connecting and authenticating
    * included, reaches `handlers.error`.
    */
-  async watchStream(handlers: WatchHandlers): Promise<{ stream: WatchStream; endpoint: number }> {
+  async watchStream(handlers: WatchHandlers): Promise<{ stream: WatchStream; endpoint: number; created: Deadline }> {
     const endpoint = this.current;
-    return { stream: (await this.grpc(endpoint)).watch(handlers, this.timeoutMs), endpoint };
+    const created = this.deadline(monotonicMs() + this.timeoutMs);
+    return { stream: (await this.grpc(endpoint)).watch(handlers, created), endpoint, created };
+  }
+
+  /**
+   * The deadline of every request and of a watch stream's creation: it rejects with what
+   * `translate` reports as an unreachable etcd, and aborts the request it was given to.
+   */
+  deadline(at: number): Deadline {
+    return new Deadline(at, () => new EtcdRequestError('no answer within the deadline', GrpcStatus.DEADLINE_EXCEEDED));
   }
 
   /**
@@ -105,15 +116,15 @@ export class Connection {
    * endpoint and retrying while time remains when one is unreachable, and
    * authenticating again when etcd no longer accepts the token.
    */
-  async call<T>(what: string, fn: (transport: Transport, deadline: number) => Promise<T>, timeoutMs = this.timeoutMs): Promise<T> {
-    const deadline = monotonicMs() + timeoutMs;
+  async call<T>(what: string, fn: (transport: Transport, deadline: Deadline) => Promise<T>, timeoutMs = this.timeoutMs): Promise<T> {
+    const overall = monotonicMs() + timeoutMs;
     const perAttemptMs = this.endpoints.length > 1 ? Math.max(500, Math.floor(timeoutMs / this.endpoints.length)) : timeoutMs;
     for (let attempt = 1; ; attempt++) {
       const endpoint = this.current;
-      const attemptDeadline = Math.min(deadline, monotonicMs() + perAttemptMs);
+      const deadline = this.deadline(Math.min(overall, monotonicMs() + perAttemptMs));
       try {
         const transport = this.noGateway[endpoint] ? await this.grpc(endpoint) : this.gateway(endpoint);
-        return await withTimer(fn(transport, attemptDeadline), attemptDeadline + 250, () => new UnreachableError(`${what}: no answer from etcd within ${timeoutMs} ms`));
+        return await deadline.race(fn(transport, deadline));
       } catch (err) {
         if (err instanceof NoGatewayError && !this.noGateway[endpoint]) {
           this.noGateway[endpoint] = true;
@@ -124,39 +135,17 @@ export class Connection {
         this.failed(endpoint, err, translated);
         const pause = Math.min(100 * attempt, 500);
         const retryable = translated instanceof UnreachableError || isExpiredToken(err);
-        if (!retryable || monotonicMs() + pause >= deadline || attempt >= 2 * this.endpoints.length + 1) throw translated;
+        if (!retryable || monotonicMs() + pause >= overall || attempt >= 2 * this.endpoints.length + 1) throw translated;
         await sleep(pause);
+      } finally {
+        deadline.dispose();
       }
     }
   }
 
-  /** Maps an error from either transport to svcreg's typed errors. */
+  /** Maps an error from either transport to svcreg's typed errors (status-table.ts). */
   translate(err: unknown, what: string): SvcregError {
-    if (err instanceof SvcregError) return err;
-    const message = firstLine((err as Error)?.message ?? String(err));
-    const where = this.endpoints.join(',');
-    const prefix = what ? `${what}: ` : '';
-    const code = statusCode(err);
-    if (
-      code === GrpcStatus.PERMISSION_DENIED ||
-      code === GrpcStatus.UNAUTHENTICATED ||
-      /permission denied|authentication failed|user name (not found|is empty)|auth.*not enabled|invalid auth token|UNAUTHENTICATED/i.test(message)
-    ) {
-      return new AuthError(`${prefix}${message}`, 'check --user and SVCREG_PASSWORD, and the role granted on the prefix', { cause: err });
-    }
-    const alarm = raisedAlarm(code, message);
-    if (alarm) return new WritesRefusedError(`${prefix}etcd refuses writes: the ${alarm} alarm is raised (${message})`, ALARM_HINTS[alarm], { cause: err });
-    if (
-      code === GrpcStatus.CANCELLED ||
-      code === GrpcStatus.DEADLINE_EXCEEDED ||
-      code === GrpcStatus.UNAVAILABLE ||
-      /deadline|unavailable|cancelled|ECONNREFUSED|leader changed|no leader|timed out/i.test(message)
-    ) {
-      return new UnreachableError(`${prefix}etcd at ${where} is unreachable (${transportReason(message)})`, 'check that etcd is running and --endpoints is right', {
-        cause: err,
-      });
-    }
-    return new SvcregError(`${prefix}${message}`, undefined, { cause: err });
+    return translate(err, what, this.endpoints.join(','));
   }
 
   close(): void {
@@ -172,51 +161,4 @@ export class Connection {
     // Loaded on first use: discover and registrants on the gateway never need it.
     return (this.grpcs[endpoint] ??= import('./grpc.js').then(({ GrpcTransport }) => new GrpcTransport(this.endpoints[endpoint], this.tls, this.tokens[endpoint])));
   }
-}
-
-/** The gRPC status code of an error from either transport. */
-function statusCode(err: unknown): number | undefined {
-  const code = (err as { code?: unknown })?.code;
-  return typeof code === 'number' ? code : undefined;
-}
-
-/**
- * An auth token etcd no longer accepts: authenticating again fixes it. Its status
- * says so; a watch cancelled by etcd gives only the reason's words.
- */
-function isExpiredToken(err: unknown): boolean {
-  return statusCode(err) === GrpcStatus.UNAUTHENTICATED || /invalid auth token|auth token is expired/i.test((err as Error)?.message ?? '');
-}
-
-/** How to clear each alarm that makes etcd refuse writes. */
-const ALARM_HINTS = {
-  NOSPACE: 'free space with `etcdctl compact <revision>` and `etcdctl defrag` (or raise --quota-backend-bytes), then `etcdctl alarm disarm`',
-  CORRUPT: "a member's data differs from the others' (`etcdctl alarm list` names it): replace it from a snapshot, then `etcdctl alarm disarm`",
-} as const;
-
-/** The alarm behind a refused write, if that is what the error is. */
-function raisedAlarm(code: number | undefined, message: string): keyof typeof ALARM_HINTS | undefined {
-  // etcd's rate limit and gRPC's message size limit share NOSPACE's status code.
-  if (code === GrpcStatus.RESOURCE_EXHAUSTED ? !/too many requests|larger than max/i.test(message) : /database space exceeded/i.test(message)) return 'NOSPACE';
-  if (code === GrpcStatus.DATA_LOSS || /corrupt cluster/i.test(message)) return 'CORRUPT';
-  return undefined;
-}
-
-function firstLine(message: string): string {
-  return message.split('\n')[0];
-}
-
-/** Transport failures, said plainly: "connection refused", "no answer within the deadline". */
-function transportReason(message: string): string {
-  // An alert is what the server sent back about our certificate (etcd 3.5 says "unknown ca", 3.4 "bad certificate").
-  if (/alert (bad certificate|unknown ca|certificate unknown|handshake failure)|certificate required/i.test(message)) return 'TLS: etcd rejected the client certificate (check --cert and --key)';
-  if (/self.signed|unable to (verify|get local issuer)|certificate verify failed|unknown ca/i.test(message)) return 'TLS: the server certificate is not signed by --cacert';
-  if (/wrong version number|packet length too long|http_request/i.test(message)) return 'TLS: the endpoint does not speak TLS (use http://)';
-  // etcd closes a plain connection to its TLS port without a word.
-  if (/socket hang up|closed without an answer/.test(message)) return 'etcd closed the connection without answering; if it serves TLS, use https:// with --cacert';
-  if (/SSL routines|TLS|certificate/i.test(message)) return `TLS handshake failed (${/:([a-z][^:]*):[^:]*$/i.exec(message)?.[1] ?? 'see --debug'})`;
-  if (/ECONNREFUSED/.test(message)) return 'connection refused';
-  if (/deadline/i.test(message)) return 'no answer within the deadline';
-  if (/ENOTFOUND|EAI_AGAIN/.test(message)) return 'host name not found';
-  return message;
 }

@@ -26,3 +26,15 @@ export class AuthError extends SvcregError {}
  * `hint` says how to clear the alarm.
  */
 export class WritesRefusedError extends SvcregError {}
+
+/** etcd does not know the lease: it expired, or was revoked. */
+export class LeaseNotFoundError extends SvcregError {}
+
+/** A transaction had more operations than the cluster allows (its --max-txn-ops). */
+export class TooManyOperationsError extends SvcregError {}
+
+/** A read or watch asked for a revision etcd has compacted away. */
+export class CompactedError extends SvcregError {}
+
+/** A read or watch asked for a revision etcd has not reached. */
+export class FutureRevisionError extends SvcregError {}

@@ -7,11 +7,10 @@
  */
 import type { Agent, IncomingMessage, request as httpRequest } from 'node:http';
 import type { AuthToken, Credentials } from './auth-token.js';
-import { msUntil } from './timers.js';
+import type { Deadline } from './deadline.js';
 import {
   asRequestError,
   EtcdRequestError,
-  GrpcStatus,
   NoGatewayError,
   type Compare,
   type RangeRequest,
@@ -116,18 +115,18 @@ export class GatewayTransport implements Transport {
         : import('node:http').then(({ Agent, request }) => ({ request, agent: new Agent(agentOptions) }));
   }
 
-  async range(request: RangeRequest, deadline: number): Promise<RangeResponse> {
+  async range(request: RangeRequest, deadline: Deadline): Promise<RangeResponse> {
     const res = await this.post('/v3/kv/range', encodeRange(request), deadline);
     const header = res.header as { revision: string };
     return { revision: header.revision, kvs: decodeKvs(res.kvs as JsonKeyValue[]), more: res.more === true, count: (res.count as string) ?? '0' };
   }
 
   /** Pages of listings go over gRPC: for many keys, etcd's JSON encoding is the slow part. */
-  async listPage(request: RangeRequest, deadline: number): Promise<RangeResponse> {
+  async listPage(request: RangeRequest, deadline: Deadline): Promise<RangeResponse> {
     return (await this.listings()).listPage(request, deadline);
   }
 
-  async txn(request: TxnRequest, deadline: number): Promise<TxnResponse> {
+  async txn(request: TxnRequest, deadline: Deadline): Promise<TxnResponse> {
     const body = { compare: request.compare.map(encodeCompare), success: request.success.map(encodeOp), failure: request.failure?.map(encodeOp) };
     const res = await this.post('/v3/kv/txn', body, deadline);
     const responses = (res.responses ?? []) as { response_range?: { kvs?: JsonKeyValue[] } }[];
@@ -137,22 +136,22 @@ export class GatewayTransport implements Transport {
     };
   }
 
-  async leaseGrant(ttl: number, deadline: number): Promise<{ id: string; ttl: number }> {
+  async leaseGrant(ttl: number, deadline: Deadline): Promise<{ id: string; ttl: number }> {
     const res = await this.post('/v3/lease/grant', { TTL: ttl }, deadline);
     return { id: res.ID as string, ttl: Number(res.TTL ?? 0) };
   }
 
-  async leaseRevoke(id: string, deadline: number): Promise<void> {
+  async leaseRevoke(id: string, deadline: Deadline): Promise<void> {
     await this.post('/v3/lease/revoke', { ID: id }, deadline);
   }
 
-  async leaseKeepAlive(id: string, deadline: number): Promise<number> {
+  async leaseKeepAlive(id: string, deadline: Deadline): Promise<number> {
     // A streaming RPC: the gateway sends one message per line, each as {result} or {error}.
     const res = await this.post('/v3/lease/keepalive', { ID: id }, deadline);
     return Number((res.result as Json | undefined)?.TTL ?? 0);
   }
 
-  async leaseTimeToLive(id: string, deadline: number): Promise<number> {
+  async leaseTimeToLive(id: string, deadline: Deadline): Promise<number> {
     const res = await this.post('/v3/lease/timetolive', { ID: id }, deadline);
     return Number(res.TTL ?? -1);
   }
@@ -161,27 +160,23 @@ export class GatewayTransport implements Transport {
     void this.client.then(({ agent }) => agent.destroy());
   }
 
-  private post(path: string, body: Json, deadline: number): Promise<Json> {
+  private post(path: string, body: Json, deadline: Deadline): Promise<Json> {
     const json = { 'content-type': 'application/json' };
     if (!this.token) return this.send(path, body, json, deadline);
     return this.token.with(deadline, this.authenticate, (token) => this.send(path, body, { ...json, authorization: token }, deadline));
   }
 
-  private readonly authenticate = async ({ username, password }: Credentials, deadline: number): Promise<string> =>
+  private readonly authenticate = async ({ username, password }: Credentials, deadline: Deadline): Promise<string> =>
     (await this.send('/v3/auth/authenticate', { name: username, password }, {}, deadline)).token as string;
 
-  private async send(path: string, body: Json, headers: Record<string, string>, deadline: number): Promise<Json> {
+  private async send(path: string, body: Json, headers: Record<string, string>, deadline: Deadline): Promise<Json> {
     const { request, agent } = await this.client;
     return new Promise((resolve, reject) => {
       const req = request(
-        { host: this.host, port: this.url.port, path, method: 'POST', agent, headers },
+        // The deadline's signal frees the socket; Connection rejects the request itself.
+        { host: this.host, port: this.url.port, path, method: 'POST', agent, headers, signal: deadline.signal },
         (res) => readAnswer(res).then(resolve, (err) => reject(asRequestError(err))),
       );
-      const timer = setTimeout(
-        () => req.destroy(new EtcdRequestError('no answer within the deadline', GrpcStatus.DEADLINE_EXCEEDED)),
-        msUntil(deadline),
-      );
-      req.on('close', () => clearTimeout(timer));
       req.on('error', (err) => reject(asRequestError(err)));
       req.end(JSON.stringify(body));
     });

@@ -6,9 +6,9 @@
  * the JSON gateway never pay for it.
  */
 import type { ClientHttp2Session, ClientHttp2Stream } from 'node:http2';
+import type { Deadline } from './deadline.js';
 import type { TlsFiles } from './gateway.js';
 import { GrpcCall, type CallHandlers } from './grpc-call.js';
-import { monotonicMs, msUntil } from './timers.js';
 import { EtcdRequestError, GrpcStatus } from './transport.js';
 
 /** The session's flow-control window: the pages of several streams arrive without waiting for window updates. */
@@ -80,36 +80,26 @@ export class GrpcChannel {
 
   /**
    * Starts a call to `path` (`/etcdserverpb.Watch/Watch`); messages written before the
-   * session is up are sent once it is. `deadline` (monotonic ms) is passed on to etcd.
+   * session is up are sent once it is. A `deadline` is passed on to etcd, and cancels the
+   * call when it passes.
    */
-  call(path: string, metadata: Promise<Metadata>, handlers: CallHandlers, deadline?: number): GrpcCall {
-    return new GrpcCall(this.open(path, metadata, deadline), handlers);
+  call(path: string, metadata: Promise<Metadata>, handlers: CallHandlers, deadline?: Deadline): GrpcCall {
+    const call = new GrpcCall(this.open(path, metadata, deadline), handlers);
+    deadline?.signal.addEventListener('abort', () => call.cancel(), { once: true });
+    return call;
   }
 
-  /** One request, one answer, by the monotonic `deadline`. */
-  unary(path: string, message: Buffer, metadata: Promise<Metadata>, deadline: number): Promise<Buffer> {
+  /** One request, one answer, by `deadline`. */
+  unary(path: string, message: Buffer, metadata: Promise<Metadata>, deadline: Deadline): Promise<Buffer> {
     return new Promise((resolve, reject) => {
       let answer: Buffer | undefined;
-      const timer = setTimeout(() => {
-        call.cancel();
-        // A member that stopped answering may hold the whole session; a slow one answers the ping.
-        this.session?.probe();
-        reject(new EtcdRequestError('no answer within the deadline', GrpcStatus.DEADLINE_EXCEEDED));
-      }, msUntil(deadline));
       const call = this.call(
         path,
         metadata,
         {
           message: (m) => (answer ??= m),
-          error: (err) => {
-            clearTimeout(timer);
-            reject(err);
-          },
-          end: () => {
-            clearTimeout(timer);
-            if (answer) resolve(answer);
-            else reject(new EtcdRequestError('etcd ended the call without an answer', GrpcStatus.UNAVAILABLE));
-          },
+          error: reject,
+          end: () => (answer ? resolve(answer) : reject(new EtcdRequestError('etcd ended the call without an answer', GrpcStatus.UNAVAILABLE))),
         },
         deadline,
       );
@@ -128,9 +118,9 @@ export class GrpcChannel {
     this.session = undefined;
   }
 
-  private async open(path: string, metadata: Promise<Metadata>, deadline: number | undefined): Promise<ClientHttp2Stream> {
+  private async open(path: string, metadata: Promise<Metadata>, deadline: Deadline | undefined): Promise<ClientHttp2Stream> {
     const headers: Metadata = { ...(await metadata), ':method': 'POST', ':path': path, 'content-type': 'application/grpc', te: 'trailers' };
-    if (deadline !== undefined) headers['grpc-timeout'] = `${Math.max(1, Math.ceil(deadline - monotonicMs()))}m`;
+    if (deadline) headers['grpc-timeout'] = `${deadline.msLeft}m`;
     const session = await this.connect();
     const stream = session.h2.request(headers);
     session.track(stream);

@@ -4,12 +4,12 @@
  * faster than its gateway encodes JSON), and for watch streams.
  */
 import type { AuthToken, Credentials } from './auth-token.js';
+import type { Deadline } from './deadline.js';
 import type { TlsFiles } from './gateway.js';
 import { GrpcChannel, type Metadata } from './grpc-channel.js';
 import type { GrpcCall } from './grpc-call.js';
 import { decodeRangeResponse, decodeTxnResponse, encodeRangeRequest, encodeTxnRequest } from './kv-messages.js';
 import { decodeAuthenticateResponse, decodeLeaseResponse, encodeAuthenticateRequest, encodeLeaseGrantRequest, encodeLeaseIdRequest } from './lease-messages.js';
-import { monotonicMs, withTimer } from './timers.js';
 import { EtcdRequestError, GrpcStatus, type RangeRequest, type RangeResponse, type Transport, type TxnRequest, type TxnResponse } from './transport.js';
 import { decodeWatchResponse, encodeWatchRequest, type WatchRequest, type WatchResponse } from './watch-messages.js';
 
@@ -56,53 +56,59 @@ export class GrpcTransport implements Transport {
     this.channel = new GrpcChannel(endpoint, tls);
   }
 
-  async range(request: RangeRequest, deadline: number): Promise<RangeResponse> {
+  async range(request: RangeRequest, deadline: Deadline): Promise<RangeResponse> {
     return decodeRangeResponse(await this.unary('/etcdserverpb.KV/Range', encodeRangeRequest(request), deadline));
   }
 
-  listPage(request: RangeRequest, deadline: number): Promise<RangeResponse> {
+  listPage(request: RangeRequest, deadline: Deadline): Promise<RangeResponse> {
     return this.range(request, deadline);
   }
 
-  async txn(request: TxnRequest, deadline: number): Promise<TxnResponse> {
+  async txn(request: TxnRequest, deadline: Deadline): Promise<TxnResponse> {
     return decodeTxnResponse(await this.unary('/etcdserverpb.KV/Txn', encodeTxnRequest(request), deadline));
   }
 
-  async leaseGrant(ttl: number, deadline: number): Promise<{ id: string; ttl: number }> {
+  async leaseGrant(ttl: number, deadline: Deadline): Promise<{ id: string; ttl: number }> {
     return decodeLeaseResponse(await this.unary('/etcdserverpb.Lease/LeaseGrant', encodeLeaseGrantRequest(ttl), deadline));
   }
 
-  async leaseTimeToLive(id: string, deadline: number): Promise<number> {
+  async leaseTimeToLive(id: string, deadline: Deadline): Promise<number> {
     return decodeLeaseResponse(await this.unary('/etcdserverpb.Lease/LeaseTimeToLive', encodeLeaseIdRequest(id), deadline)).ttl;
   }
 
-  async leaseRevoke(id: string, deadline: number): Promise<void> {
+  async leaseRevoke(id: string, deadline: Deadline): Promise<void> {
     await this.unary('/etcdserverpb.Lease/LeaseRevoke', encodeLeaseIdRequest(id), deadline);
   }
 
   /** One renewal on a stream of its own, cancelled once answered: nothing to keep open between renewals. */
-  leaseKeepAlive(id: string, deadline: number): Promise<number> {
-    let call: GrpcCall | undefined;
-    const answer = new Promise<number>((resolve, reject) => {
-      call = this.channel.call('/etcdserverpb.Lease/LeaseKeepAlive', this.metadata(deadline), {
-        message: (m) => resolve(decodeLeaseResponse(m).ttl),
-        error: reject,
-        end: () => reject(new EtcdRequestError('keepalive: etcd ended the stream without an answer', GrpcStatus.UNAVAILABLE)),
-      });
+  leaseKeepAlive(id: string, deadline: Deadline): Promise<number> {
+    return new Promise((resolve, reject) => {
+      const call = this.channel.call(
+        '/etcdserverpb.Lease/LeaseKeepAlive',
+        this.metadata(deadline),
+        {
+          message: (m) => {
+            resolve(decodeLeaseResponse(m).ttl);
+            call.cancel();
+          },
+          error: reject,
+          end: () => reject(new EtcdRequestError('keepalive: etcd ended the stream without an answer', GrpcStatus.UNAVAILABLE)),
+        },
+        deadline,
+      );
       call.write(encodeLeaseIdRequest(id));
     });
-    const timeout = () => new EtcdRequestError('keepalive: no answer within the deadline', GrpcStatus.DEADLINE_EXCEEDED);
-    return withTimer(answer, deadline, timeout).finally(() => call?.cancel());
   }
 
   /**
    * Opens a watch stream that requires a leader (the `hasleader` metadata, as the Go
    * client's WithRequireLeader sets it): etcd refuses it, and ends it within a few
    * election timeouts, while its member has no leader. Failures to connect or to
-   * authenticate reach `handlers.error`, like any other failure of the stream.
+   * authenticate reach `handlers.error`, like any other failure of the stream. `created`
+   * bounds authenticating; the stream itself has no deadline.
    */
-  watch(handlers: WatchHandlers, timeoutMs: number): WatchStream {
-    const metadata = this.metadata(monotonicMs() + timeoutMs).then((m) => ({ ...m, hasleader: 'true' }));
+  watch(handlers: WatchHandlers, created: Deadline): WatchStream {
+    const metadata = this.metadata(created).then((m) => ({ ...m, hasleader: 'true' }));
     const call = this.channel.call('/etcdserverpb.Watch/Watch', metadata, {
       message: (m) => {
         let response: WatchResponse;
@@ -130,15 +136,15 @@ export class GrpcTransport implements Transport {
     this.channel.close();
   }
 
-  private unary(path: string, message: Buffer, deadline: number): Promise<Buffer> {
+  private unary(path: string, message: Buffer, deadline: Deadline): Promise<Buffer> {
     if (!this.token) return this.channel.unary(path, message, NO_METADATA, deadline);
     return this.token.with(deadline, this.authenticate, (token) => this.channel.unary(path, message, Promise.resolve({ token }), deadline));
   }
 
-  private metadata(deadline: number): Promise<Metadata> {
+  private metadata(deadline: Deadline): Promise<Metadata> {
     return this.token ? this.token.get(deadline, this.authenticate).then((token) => ({ token })) : NO_METADATA;
   }
 
-  private readonly authenticate = async ({ username, password }: Credentials, deadline: number): Promise<string> =>
+  private readonly authenticate = async ({ username, password }: Credentials, deadline: Deadline): Promise<string> =>
     decodeAuthenticateResponse(await this.channel.unary('/etcdserverpb.Auth/Authenticate', encodeAuthenticateRequest(username, password), NO_METADATA, deadline));
 }

@@ -1,6 +1,6 @@
 /**
- * Retry pacing and deadlines shared by the transports, the watch stream and the lease
- * keepalive. Every span and deadline is on a monotonic clock: a wall clock stepped back
+ * Retry pacing and the monotonic clock shared by deadlines (deadline.ts), the watch
+ * stream and the lease keepalive. Every span and deadline is on a monotonic clock: a wall clock stepped back
  * an hour (NTP, a VM resumed) must not stretch a TTL or a timeout by an hour.
  */
 
@@ -35,13 +35,4 @@ export function monotonicMs(): number {
 /** Milliseconds left until the monotonic `deadline`; 0 once it has passed. */
 export function msUntil(deadline: number): number {
   return Math.max(0, deadline - monotonicMs());
-}
-
-/** Rejects with `onTimeout()` if `promise` has not settled by the monotonic deadline `at`. */
-export function withTimer<T>(promise: Promise<T>, at: number, onTimeout: () => Error): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(onTimeout()), msUntil(at));
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }

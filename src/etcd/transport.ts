@@ -5,6 +5,7 @@
  * (grpc.ts: for large listings, watch streams and endpoints without the gateway).
  * Shapes follow etcd's protobuf messages, with int64 as decimal strings.
  */
+import type { Deadline } from './deadline.js';
 
 /** The fields of etcd's KeyValue that svcreg reads. */
 export interface RawKeyValue {
@@ -56,24 +57,28 @@ export interface TxnResponse {
   ranges: RawKeyValue[][];
 }
 
-/** The requests of one endpoint. Each call rejects by `deadline` (monotonic ms: timers.ts `monotonicMs()`). */
+/**
+ * The requests of one endpoint. Connection gives each its `deadline` and enforces it; a
+ * transport passes it on to etcd where the protocol can and frees the request when it aborts.
+ */
 export interface Transport {
-  range(request: RangeRequest, deadline: number): Promise<RangeResponse>;
+  range(request: RangeRequest, deadline: Deadline): Promise<RangeResponse>;
   /** The same as `range`, for the pages of large listings: it may take a faster path. */
-  listPage(request: RangeRequest, deadline: number): Promise<RangeResponse>;
-  txn(request: TxnRequest, deadline: number): Promise<TxnResponse>;
-  leaseGrant(ttl: number, deadline: number): Promise<{ id: string; ttl: number }>;
-  leaseRevoke(id: string, deadline: number): Promise<void>;
+  listPage(request: RangeRequest, deadline: Deadline): Promise<RangeResponse>;
+  txn(request: TxnRequest, deadline: Deadline): Promise<TxnResponse>;
+  leaseGrant(ttl: number, deadline: Deadline): Promise<{ id: string; ttl: number }>;
+  leaseRevoke(id: string, deadline: Deadline): Promise<void>;
   /** Renews the lease once; returns the TTL etcd grants (0: the lease is gone). */
-  leaseKeepAlive(id: string, deadline: number): Promise<number>;
+  leaseKeepAlive(id: string, deadline: Deadline): Promise<number>;
   /** Seconds the lease has left; -1 when it has expired or never was. */
-  leaseTimeToLive(id: string, deadline: number): Promise<number>;
+  leaseTimeToLive(id: string, deadline: Deadline): Promise<number>;
   close(): void;
 }
 
 /** The gRPC status codes svcreg acts on (the JSON gateway reports them too). */
 export const GrpcStatus = {
   CANCELLED: 1,
+  NOT_FOUND: 5,
   DEADLINE_EXCEEDED: 4,
   PERMISSION_DENIED: 7,
   RESOURCE_EXHAUSTED: 8,

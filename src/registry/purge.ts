@@ -5,7 +5,7 @@
  */
 import type { Connection } from '../etcd/connection.js';
 import type { InstanceRecord } from './entry.js';
-import { SvcregError } from './errors.js';
+import { SvcregError, TooManyOperationsError } from './errors.js';
 
 /** Entries per delete transaction (etcd allows 128 operations in one), and transactions in flight. */
 const PURGE_BATCH = 100;
@@ -41,7 +41,7 @@ export async function deleteUnchanged(conn: Connection, entries: PurgeEntry[], o
         if (await deleteIfUnchanged(batch)) return batch;
       } catch (err) {
         // A cluster started with a --max-txn-ops below the batch: go one by one.
-        if (!/too many operations/i.test((err as Error).message)) throw err;
+        if (!(err instanceof TooManyOperationsError)) throw err;
       }
       const gone: PurgeEntry[] = [];
       for (const e of batch) if (await deleteIfUnchanged([e])) gone.push(e);

@@ -7,7 +7,7 @@
 import { EventEmitter } from 'node:events';
 import type { Connection } from '../etcd/connection.js';
 import { leaseHex } from './entry.js';
-import { AlreadyRegisteredError, RegistrationLostError, UnreachableError } from './errors.js';
+import { AlreadyRegisteredError, LeaseNotFoundError, RegistrationLostError, UnreachableError } from './errors.js';
 import { DEFAULT_CHECK_FAILURES, DEFAULT_CHECK_INTERVAL_MS, hasChecks, runChecks, type Health, type HealthCheckOptions } from './health.js';
 import { encodeInstance, type Instance } from './instance.js';
 import { checkRequest, DEFAULT_TTL_SECONDS, type RegisteredInfo, type RegisterOptions } from './registration-request.js';
@@ -161,7 +161,7 @@ export class Registration extends EventEmitter {
         await this.conn.call('revoke lease', (t, deadline) => t.leaseRevoke(this.leaseId, deadline));
       } catch (err) {
         // A lease that is already gone has removed its key: that is what we wanted.
-        if (!/lease not found/i.test((err as Error).message)) throw err;
+        if (!(err instanceof LeaseNotFoundError)) throw err;
       }
       this.emit('deregistered', { key: this.key });
     })();

@@ -8,12 +8,14 @@
  * ends them and the watch moves to another member.
  */
 import type { Connection } from '../etcd/connection.js';
+import type { Deadline } from '../etcd/deadline.js';
 import { classify, type InstanceRecord } from './entry.js';
-import { AuthError, UnreachableError, UsageError } from './errors.js';
+import { AuthError, CompactedError, FutureRevisionError, UnreachableError, UsageError } from './errors.js';
 import type { Instance } from './instance.js';
 import { prefixRangeEnd } from './keys.js';
 import { readPrefix, type Snapshot } from './snapshot.js';
 import type { WatchStream } from '../etcd/grpc.js';
+import { watchCanceled } from '../etcd/status-table.js';
 import { StreamQueue } from '../etcd/stream-queue.js';
 import { backoffMs, sleep } from '../etcd/timers.js';
 import type { RawKeyValue } from '../etcd/transport.js';
@@ -128,10 +130,10 @@ async function startingState(conn: Connection, keyPrefix: string, key: Buffer, r
     const snap = await readPrefix(conn, keyPrefix, { revision: at });
     return new WatchState(snap.revision, snap.kvs);
   } catch (err) {
-    if (/compacted/.test((err as Error).message)) {
+    if (err instanceof CompactedError) {
       throw new UsageError(`revision ${options.startRevision} has been compacted`, 'watch from a later --rev, or without --rev', { cause: err });
     }
-    if (/future revision/.test((err as Error).message)) {
+    if (err instanceof FutureRevisionError) {
       throw new UsageError(`revision ${options.startRevision} is in the future`, 'watch from a revision etcd has reached, or without --rev', { cause: err });
     }
     throw err;
@@ -164,8 +166,7 @@ export async function* watchPrefix(
     let stream: WatchStream | undefined;
     let lost: { reason: ResyncReason; compactRevision: number } | undefined;
     let failure: Error | undefined;
-    // A member that is frozen or blackholed accepts the stream and never answers.
-    const notCreated = setTimeout(() => queue.push({ error: new UnreachableError(`no answer from etcd within ${conn.timeoutMs} ms`) }), conn.timeoutMs);
+    let created: Deadline | undefined;
     try {
       // The stream requires a leader: etcd refuses or ends it while its member has none.
       const opened = await conn.watchStream({
@@ -175,6 +176,9 @@ export async function* watchPrefix(
       });
       endpoint = opened.endpoint;
       stream = opened.stream;
+      // A member that is frozen or blackholed accepts the stream and never answers.
+      created = opened.created;
+      created.expired.catch((error: Error) => queue.push({ error }));
       queue.source = stream;
       stream.write({
         create_request: { key, range_end: rangeEnd, start_revision: state.resumeFrom, prev_kv: true, progress_notify: true, fragment: true },
@@ -191,7 +195,7 @@ export async function* watchPrefix(
         }
         const { response } = item;
         if (response.created) {
-          clearTimeout(notCreated);
+          created.dispose();
           lost = await historyLost(conn, key, rangeEnd, state, response.header, clusterId);
           // The resync that follows a loss catches up with this cluster.
           clusterId = response.header.cluster_id;
@@ -207,9 +211,10 @@ export async function* watchPrefix(
             lost = { reason: 'compacted', compactRevision: compacted };
             break;
           }
-          if (/permission denied/i.test(response.cancel_reason)) throw new AuthError(`watch ${keyPrefix}: ${response.cancel_reason}`);
+          const canceled = watchCanceled(response.cancel_reason, `watch ${keyPrefix}`);
+          if (canceled instanceof AuthError) throw canceled;
           // Includes an expired auth token: reporting the failure makes the next attempt re-authenticate.
-          failure = new Error(`watch canceled by etcd: ${response.cancel_reason || 'no reason given'}`);
+          failure = canceled;
           break;
         }
         const events = response.events ?? [];
@@ -228,7 +233,7 @@ export async function* watchPrefix(
       if (err instanceof AuthError) throw err;
       failure = err as Error;
     } finally {
-      clearTimeout(notCreated);
+      created?.dispose();
       signal?.removeEventListener('abort', onAbort);
       stream?.cancel();
     }

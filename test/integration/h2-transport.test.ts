@@ -5,13 +5,15 @@ import type { Etcd3 } from 'etcd3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Connection } from '../../src/etcd/connection.js';
 import { GrpcTransport, type WatchStream } from '../../src/etcd/grpc.js';
+import { Deadline } from '../../src/etcd/deadline.js';
 import { monotonicMs } from '../../src/etcd/timers.js';
-import { GrpcStatus, type EtcdRequestError } from '../../src/etcd/transport.js';
+import { EtcdRequestError, GrpcStatus } from '../../src/etcd/transport.js';
 import type { WatchResponse } from '../../src/etcd/watch-messages.js';
 import { enableAuth } from '../harness/auth.js';
 import { startEtcd, type EtcdCluster } from '../harness/etcd.js';
 
-const soon = () => monotonicMs() + 5000;
+const within = (ms: number) => Deadline.in(ms, () => new EtcdRequestError('no answer within the deadline', GrpcStatus.DEADLINE_EXCEEDED));
+const soon = () => within(5000);
 const key = (k: string) => Buffer.from(k);
 
 /** A watch stream whose responses are collected, with a way to wait for the next ones. */
@@ -107,7 +109,8 @@ describe('gRPC over http2, one member', () => {
     member.freeze();
     try {
       const started = monotonicMs();
-      const err = (await transport.range({ key: key('/h2/') }, monotonicMs() + 500).catch((e) => e)) as EtcdRequestError;
+      const deadline = within(500);
+      const err = (await deadline.race(transport.range({ key: key('/h2/') }, deadline)).catch((e) => e)) as EtcdRequestError;
       expect(err.code).toBe(GrpcStatus.DEADLINE_EXCEEDED);
       expect(monotonicMs() - started).toBeLessThan(1500);
     } finally {
