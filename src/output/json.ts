@@ -3,12 +3,9 @@
  * Streams (watch events, registration events) are always one object per line.
  */
 import type { InstanceRecord, MalformedEntry, InstanceListing, PurgeEntry, PurgeResult, ServiceListing, WatchEvent } from '../index.js';
-import { escapeJsonText } from './escape.js';
+import { jsonText as json, writeDocument, writeItems, writeLine, type DataFormat } from './data.js';
 import { message, type Io } from './io.js';
 import { lifecycleMessage, resyncMessage, type Printer, type RegistrationEvent } from './printer.js';
-
-// Strings are the only place these characters can be: escaping them keeps the document valid.
-const json = (value: unknown, indent?: number) => escapeJsonText(JSON.stringify(value, null, indent));
 
 /** The contract's watch fields, then the extras. */
 export function watchEventJson(event: WatchEvent): Record<string, unknown> {
@@ -18,18 +15,21 @@ export function watchEventJson(event: WatchEvent): Record<string, unknown> {
 }
 
 export class JsonPrinter implements Printer {
+  private readonly lines: boolean;
+
   constructor(
     private readonly io: Io,
-    private readonly lines: boolean,
-  ) {}
+    private readonly format: DataFormat,
+  ) {
+    this.lines = format === 'ndjson';
+  }
 
   private line(value: unknown): void {
-    this.io.stdout.write(`${json(value)}\n`);
+    writeLine(this.io, value);
   }
 
   private document(items: unknown[]): void {
-    if (this.lines) for (const item of items) this.line(item);
-    else this.io.stdout.write(`${json(items, 2)}\n`);
+    writeItems(this.io, this.format, items);
   }
 
   services(listing: ServiceListing): void {
@@ -77,9 +77,7 @@ export class JsonPrinter implements Printer {
   }
 
   purgeResult(result: PurgeResult): void {
-    const value = { deleted: result.deleted.map(purgeJson), skipped: result.skipped.map(purgeJson) };
-    if (this.lines) this.line(value);
-    else this.io.stdout.write(`${json(value, 2)}\n`);
+    writeDocument(this.io, this.format, { deleted: result.deleted.map(purgeJson), skipped: result.skipped.map(purgeJson) });
   }
 }
 

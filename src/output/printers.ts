@@ -9,9 +9,9 @@ import type { Printer } from './printer.js';
 export async function printerFor(format: OutputFormat, io: Io): Promise<Printer> {
   switch (format) {
     case 'json':
-      return new (await import('./json.js')).JsonPrinter(io, false);
+      return new (await import('./json.js')).JsonPrinter(io, 'json');
     case 'ndjson':
-      return new (await import('./json.js')).JsonPrinter(io, true);
+      return new (await import('./json.js')).JsonPrinter(io, 'ndjson');
     case 'addr':
       return new (await import('./addr.js')).AddrPrinter(io);
     case 'table':
