@@ -11,6 +11,7 @@ export type {
   PurgeEntry,
   PurgeResult,
   ProgressOptions,
+  FollowOptions,
 } from './registry/registry.js';
 export { Registration, DEFAULT_TTL_SECONDS } from './registry/registration.js';
 export type { RegisterOptions, RegisteredInfo } from './registry/registration.js';
@@ -21,7 +22,8 @@ export { isPassing, runChecks } from './registry/health.js';
 export { decodeInstance, encodeInstance, matchesFilter } from './registry/instance.js';
 export type { InstanceRecord, MalformedEntry } from './registry/entry.js';
 export { DEFAULT_PREFIX, validateSegment, validatePrefix, instanceKey, segmentProblem, segmentCaveat } from './registry/keys.js';
-export { describeMatches, nothingMatches } from './registry/matches.js';
+export { describeMatches, nothingMatches, selectInstances } from './registry/matches.js';
+export { ServiceCounter } from './registry/listing.js';
 export type { MatchCounts } from './registry/matches.js';
 export type { ConnectionOptions } from './etcd/connection.js';
 export { DEFAULT_ENDPOINT, DEFAULT_TIMEOUT_MS } from './etcd/endpoints.js';

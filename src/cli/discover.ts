@@ -14,6 +14,7 @@ export function defineDiscover(program: Command, action: Action): void {
     .option('--wait-timeout <duration>', 'give up waiting after this long, exit 4 (implies --wait)')
     .option('--pick <first|random>', 'print only one instance')
     .option('--all', 'include instances whose health checks fail')
+    .option('-w, --watch', 'keep the instances current: redrawn on a terminal after every change, one JSON document per change with -o json/ndjson')
     .addHelpText(
       'after',
       `
@@ -21,7 +22,8 @@ Examples:
   svcreg discover user-service
   curl "http://$(svcreg discover web -o addr --pick random)/"
   svcreg discover web --tag v2 --meta zone=a -o json
-  svcreg discover web --wait --min 2 --wait-timeout 60s   # a CI smoke check`,
+  svcreg discover web --wait --min 2 --wait-timeout 60s   # a CI smoke check
+  svcreg discover web --watch                             # until Ctrl-C`,
     )
     .action(action(async (ctx, service: string, opts: Record<string, unknown>) => (await import('../commands/discover.js')).discover(ctx, service, opts)));
 }

@@ -1,29 +1,23 @@
 /**
- * From what was typed and the environment to the context a command runs in: global
- * options resolved (flags win over the environment), credentials read, the registry opened.
+ * From what was typed, the environment and the config file to the context a command runs
+ * in: each setting resolved (flags, then the environment, then the selected context, then
+ * the defaults), credentials read, the registry opened.
  */
 import { readFileSync, statSync } from 'node:fs';
 import type { Command } from 'commander';
 import type { CommandContext, Signal } from '../commands/context.js';
+import type { Contexts, Settings } from '../commands/settings.js';
 import { processIo, warn, type Io } from '../output/io.js';
-import { parseDuration, splitList } from '../commands/options.js';
+import { parseDuration } from '../commands/options.js';
 import { parseOutput, type OutputFormat } from '../output/format.js';
 // Leaf modules of the library, not index.ts: `--help` must not load the registry.
-import { DEFAULT_ENDPOINT, DEFAULT_TIMEOUT_MS } from '../etcd/endpoints.js';
 import { UsageError } from '../registry/errors.js';
-import { DEFAULT_PREFIX } from '../registry/keys.js';
 import type { Registry } from '../index.js';
+import { configPath, contextPath, openToOthers, readConfig, setCurrentContext, type ConfigFile } from './config.js';
+import { contextEntry, resolveSettings, selectContext, type Given, type GlobalName } from './settings.js';
 
 interface GlobalOptions {
-  endpoints?: string;
-  prefix?: string;
-  timeout?: string;
   output?: string;
-  cacert?: string;
-  cert?: string;
-  key?: string;
-  user?: string;
-  passwordFile?: string;
   color: boolean;
   debug?: boolean;
 }
@@ -38,48 +32,131 @@ export interface Process {
   opened(registry: Registry): void;
 }
 
-/** The context a command runs in: global options and environment resolved, credentials read, the registry opened. */
+/** Commands that only read or write the config file (`svcreg context ...`). */
+const configOnly = new WeakSet<Command>();
+
+/** Marks `command` as one that reads no credentials and opens no registry (its context has none). */
+export function readsConfigOnly(command: Command): Command {
+  configOnly.add(command);
+  return command;
+}
+
+/** The context a command runs in: settings resolved, credentials read, the registry opened. */
 export async function commandContext(cmd: Command, proc: Process): Promise<CommandContext> {
   const g = cmd.optsWithGlobals() as GlobalOptions;
   const io = processIo(g.color);
-  // A bad value from the environment is named as such: nothing typed on the command line is wrong.
-  const fromEnv = (option: string) => cmd.getOptionValueSourceWithGlobals(option) === 'env';
-  const named = (option: string, flag: string) => (fromEnv(option) ? `SVCREG_${flag.slice(2).toUpperCase().replace(/-/g, '_')}` : flag);
-  const endpoints = splitList(g.endpoints ?? process.env.ETCDCTL_ENDPOINTS ?? DEFAULT_ENDPOINT);
-  const timeoutMs = g.timeout === undefined ? DEFAULT_TIMEOUT_MS : parseDuration(g.timeout, named('timeout', '--timeout'));
-  let auth: { username: string; password: string } | undefined;
-  // Read once and dropped from the environment, so a `register -- command` child never inherits it.
-  const envPassword = process.env.SVCREG_PASSWORD;
-  delete process.env.SVCREG_PASSWORD;
-  // A SVCREG_PASSWORD_FILE left in the environment is harmless without a user; the flag is not.
-  if (g.user === undefined && cmd.getOptionValueSourceWithGlobals('passwordFile') === 'cli') throw new UsageError('--password-file needs --user');
-  if (g.user !== undefined) {
-    if (g.user.includes(':')) throw new UsageError(`${named('user', '--user')} takes a user name only`, 'pass the password in SVCREG_PASSWORD or --password-file, or type it at the prompt');
-    let password = g.passwordFile === undefined ? envPassword : readPasswordFile(g.passwordFile, named('passwordFile', '--password-file'), io);
-    if (password === undefined) {
-      if (!io.stdinIsTTY) throw new UsageError(`no password for user ${g.user}`, 'set SVCREG_PASSWORD or pass --password-file');
-      const { askPassword } = await import('../output/prompt.js');
-      password = await askPassword(io, `Password for ${g.user}: `);
-    }
-    auth = { username: g.user, password };
-  }
-  // Loaded here, not at the top: `--help` and `--version` need none of the registry.
-  const { Registry } = await import('../index.js');
-  const registry = new Registry({
-    endpoints,
-    prefix: g.prefix ?? DEFAULT_PREFIX,
-    timeoutMs,
-    tls: { cacert: g.cacert, cert: g.cert, key: g.key },
-    auth,
-  });
-  proc.opened(registry);
   const format = (allowed: readonly OutputFormat[]) => {
-    if (fromEnv('output') && !allowed.includes(g.output as OutputFormat)) {
+    // A bad value from the environment is named as such: nothing typed on the command line is wrong.
+    if (cmd.getOptionValueSourceWithGlobals('output') === 'env' && !allowed.includes(g.output as OutputFormat)) {
       throw new UsageError(`invalid SVCREG_OUTPUT ${JSON.stringify(g.output)} for this command`, `unset it, or pass -o with one of: ${allowed.join(', ')}`);
     }
     return parseOutput(g.output, allowed);
   };
-  return { io, registry, format, onSignal: proc.onSignal, onStdoutClosed: proc.onStdoutClosed };
+  const base = { io, format, onSignal: proc.onSignal, onStdoutClosed: proc.onStdoutClosed };
+  if (configOnly.has(cmd)) {
+    return {
+      ...base,
+      get registry(): Registry {
+        throw new Error(`${cmd.name()} reads the config file only: it opens no registry`);
+      },
+    };
+  }
+  const given = givenOptions(cmd);
+  const config = readConfig(process.env);
+  const selected = selectContext(given, config);
+  const settings = resolveSettings(given, process.env, selected, contextEntry(config, config?.path ?? configPath(process.env).path, selected));
+  // Read once and dropped from the environment, so a `register -- command` child never inherits it.
+  delete process.env.SVCREG_PASSWORD;
+  if (config) checkClearPasswords(io, config, settings);
+  const timeoutMs = parseDuration(settings.timeout.value, settings.timeout.name ?? 'timeout');
+  const auth = await credentials(given, settings, io);
+  // Loaded here, not at the top: `--help` and `--version` need none of the registry.
+  const { Registry } = await import('../index.js');
+  const registry = new Registry({
+    endpoints: settings.endpoints.value,
+    prefix: settings.prefix.value,
+    timeoutMs,
+    tls: { cacert: settings.cacert.value, cert: settings.cert.value, key: settings.key.value },
+    auth,
+  });
+  proc.opened(registry);
+  return { ...base, registry };
+}
+
+/** The config file for `svcreg context ...`, with the global options `program` was given. */
+export function openContexts(program: Command, io: Io): Contexts {
+  const given = givenOptions(program);
+  const config = readConfig(process.env);
+  const file = config?.path ?? configPath(process.env).path;
+  const selected = selectContext(given, config);
+  if (config) checkClearPasswords(io, config);
+  return {
+    file,
+    exists: config !== undefined,
+    selected,
+    list: () => [...(config?.contexts ?? [])].map(([name, { password, ...entry }]) => ({ name, ...entry, password: password !== undefined })),
+    resolve(name) {
+      const which = name === undefined ? selected : { value: name, source: 'argument' as const, name: 'NAME' };
+      return resolveSettings(given, process.env, which, contextEntry(config, file, which));
+    },
+    use(name) {
+      contextEntry(config, file, { value: name, source: 'argument' });
+      setCurrentContext(config!, name);
+    },
+  };
+}
+
+const CONTEXT_OPTIONS: GlobalName[] = ['context', 'endpoints', 'prefix', 'timeout', 'cacert', 'cert', 'key', 'user', 'passwordFile'];
+
+/** The global options commander found on the command line or in their variables. */
+function givenOptions(cmd: Command): Given {
+  const values = cmd.optsWithGlobals() as Record<string, string | undefined>;
+  const given: Given = {};
+  for (const option of CONTEXT_OPTIONS) {
+    const source = cmd.getOptionValueSourceWithGlobals(option);
+    const value = values[option];
+    if (value !== undefined && (source === 'cli' || source === 'env')) given[option] = { value, source: source === 'cli' ? 'flag' : 'env' };
+  }
+  return given;
+}
+
+/**
+ * A password in clear in a file other users may read: refused when it is the one to be
+ * sent (settings given), warned of otherwise, so the file gets fixed either way.
+ */
+function checkClearPasswords(io: Io, config: ConfigFile, settings?: Settings): void {
+  const holders = [...config.contexts].filter(([, entry]) => entry.password !== undefined).map(([name]) => contextPath(name));
+  if (holders.length === 0 || !openToOthers(config.mode)) return;
+  const mode = `mode 0${config.mode.toString(8)}`;
+  if (settings?.password.source === 'context' && settings.password.name === 'password') {
+    throw new UsageError(
+      `${config.path} holds the password of context ${settings.context.value} in clear, and other users may read it (${mode})`,
+      `chmod 600 ${config.path}, or give the context a password-file`,
+    );
+  }
+  warn(io, `${config.path} holds passwords in clear (${holders.join(', ')}), and other users may read it (${mode}); chmod 600 it`);
+}
+
+/** The user and password to authenticate with, if a user is set: the password from the settings, else asked on a terminal. */
+async function credentials(given: Given, settings: Settings, io: Io): Promise<{ username: string; password: string } | undefined> {
+  const user = settings.user;
+  if (user.value === undefined) {
+    // A SVCREG_PASSWORD_FILE left in the environment is harmless without a user; the flag is not.
+    if (given.passwordFile?.source === 'flag') throw new UsageError('--password-file needs --user');
+    return undefined;
+  }
+  // The context's user was checked when the file was read.
+  if (user.value.includes(':')) throw new UsageError(`${user.name} takes a user name only`, 'pass the password in SVCREG_PASSWORD or --password-file, or type it at the prompt');
+  const chosen = settings.password;
+  let password: string | undefined;
+  if (chosen.value && 'text' in chosen.value) password = chosen.value.text;
+  else if (chosen.value) password = readPasswordFile(chosen.value.file, chosen.source === 'context' ? `password-file of context ${settings.context.value}` : chosen.name!, io);
+  if (password === undefined) {
+    if (!io.stdinIsTTY) throw new UsageError(`no password for user ${user.value}`, 'set SVCREG_PASSWORD, pass --password-file, or give the context a password-file');
+    const { askPassword } = await import('../output/prompt.js');
+    password = await askPassword(io, `Password for ${user.value}: `);
+  }
+  return { username: user.value, password };
 }
 
 /**

@@ -7,6 +7,8 @@ import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import type { CommandContext } from '../commands/context.js';
 import type { Action } from './action.js';
+import { defineContext } from './context.js';
+import { defineDescribe } from './describe.js';
 import { defineDiscover } from './discover.js';
 import { commandContext, type Process } from './globals.js';
 import { defineList } from './list.js';
@@ -40,6 +42,7 @@ export function buildProgram(proc: Process, setResult: (code: Promise<number>) =
     .addOption(new Option('--key <file>', 'client key (TLS)').env('SVCREG_KEY'))
     .addOption(new Option('--user <name>', 'etcd user; the password comes from --password-file, SVCREG_PASSWORD or a prompt').env('SVCREG_USER'))
     .addOption(new Option('--password-file <file>', 'read the password of --user from this file (its first line)').env('SVCREG_PASSWORD_FILE'))
+    .addOption(new Option('--context <name>', "use this context of the config file (default: its current-context; see svcreg context --help)").env('SVCREG_CONTEXT'))
     .option('--no-color', 'no colour (also: NO_COLOR)')
     .option('--debug', 'print stack traces on errors')
     .showHelpAfterError('(run svcreg --help for usage)')
@@ -70,7 +73,9 @@ Examples:
   defineRegister(program, action, proc.argv);
   defineList(program, action);
   defineDiscover(program, action);
+  defineDescribe(program, action);
   defineWatch(program, action);
   definePurge(program, action);
+  defineContext(program, action);
   return program;
 }

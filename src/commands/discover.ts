@@ -7,6 +7,7 @@ import type { WatchStatus, DiscoverListing } from '../index.js';
 import { NotFoundError, UsageError, validateSegment, describeMatches, nothingMatches } from '../index.js';
 import { constants } from 'node:os';
 import type { CommandContext, Signal } from './context.js';
+import { liveView } from './live-view.js';
 
 export interface DiscoverOptions {
   tag?: string[];
@@ -16,12 +17,17 @@ export interface DiscoverOptions {
   waitTimeout?: string;
   pick?: string;
   all?: boolean;
+  watch?: boolean;
 }
 
 export async function discover(ctx: CommandContext, service: string, options: DiscoverOptions): Promise<number> {
   validateSegment('service name', service);
-  const format = ctx.format(['table', 'wide', 'json', 'ndjson', 'addr']);
   const filter = { tags: parseTags(options.tag ?? []), meta: parseMeta(options.meta ?? []) };
+  if (options.watch) {
+    if (options.wait || options.waitTimeout || options.min || options.pick) throw new UsageError('--watch shows every change: it takes no --wait, --wait-timeout, --min or --pick');
+    return liveView(ctx, { service, filter, all: options.all });
+  }
+  const format = ctx.format(['table', 'wide', 'json', 'ndjson', 'addr']);
   const min = options.min === undefined ? 1 : parseInteger(options.min, '--min', 1);
   const waitTimeoutMs = options.waitTimeout === undefined ? undefined : parseDuration(options.waitTimeout, '--wait-timeout');
   const wait = options.wait || waitTimeoutMs !== undefined;

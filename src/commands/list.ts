@@ -5,12 +5,15 @@ import { PROGRESS_DELAY_MS, startSpinner, stopAfterLastPage } from '../output/sp
 import type { MalformedEntry } from '../index.js';
 import type { CommandContext } from './context.js';
 import { abortable, interruptOn, untilAborted } from './interrupt.js';
+import { liveView } from './live-view.js';
 
 export interface ListOptions {
   instances?: boolean;
+  watch?: boolean;
 }
 
 export async function list(ctx: CommandContext, options: ListOptions): Promise<number> {
+  if (options.watch) return liveView(ctx, { instances: options.instances });
   const format = ctx.format(['table', 'wide', 'json', 'ndjson']);
   const printer = await printerFor(format, ctx.io);
   const prefix = ctx.registry.prefix;

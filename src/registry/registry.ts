@@ -5,14 +5,15 @@
 import { Connection, type ConnectionOptions } from '../etcd/connection.js';
 import { classify, type InstanceRecord, type MalformedEntry } from './entry.js';
 import { NotFoundError, UsageError } from './errors.js';
-import { isPassing } from './health.js';
+import { classifySnapshot, ServiceCounter, type DiscoverListing, type InstanceListing, type ServiceListing } from './listing.js';
+import { followListing, type FollowOptions } from './live-listing.js';
 import type { InstanceFilter } from './instance.js';
 import { DEFAULT_PREFIX, instanceKey, validatePrefix, serviceKeyPrefix, validateSegment } from './keys.js';
-import { describeMatches, selectInstances, type MatchCounts } from './matches.js';
+import { describeMatches, selectInstances } from './matches.js';
 import { Registration, type RegisterOptions } from './registration.js';
 import { addTimesToLive } from './lease-ttl.js';
 import { deleteUnchanged, type PurgeEntry, type PurgeResult } from './purge.js';
-import { readPages, readPrefix, type ReadOptions, type Snapshot } from './snapshot.js';
+import { readPages, readPrefix, type ReadOptions } from './snapshot.js';
 import { watchPrefix, type WatchEvent, type WatchOptions } from './watch.js';
 
 /** For long listings and purges: called after each page read or entry deleted, with the total so far. */
@@ -25,34 +26,6 @@ export interface ProgressOptions {
 export interface RegistryOptions extends ConnectionOptions {
   /** Key prefix, `/services/` by default. */
   prefix?: string;
-}
-
-/** One row of `list`: a service and how many instances it has. */
-export interface ServiceSummary {
-  service: string;
-  instances: number;
-  /** Instances whose health is passing (or that have no health checks). */
-  healthy: number;
-  /** Entries under this service that are not valid instances. */
-  malformed: number;
-}
-
-/** Instances read in one consistent snapshot, with whatever was malformed beside them. */
-export interface InstanceListing {
-  revision: number;
-  instances: InstanceRecord[];
-  malformed: MalformedEntry[];
-}
-
-/** What discover and waitFor return: the instances wanted, and how many there were before filtering. */
-export interface DiscoverListing extends InstanceListing {
-  counts: MatchCounts;
-}
-
-export interface ServiceListing {
-  revision: number;
-  services: ServiceSummary[];
-  malformed: MalformedEntry[];
 }
 
 export interface WaitOptions {
@@ -68,6 +41,8 @@ export interface WaitOptions {
 }
 
 export type { PurgeEntry, PurgeResult } from './purge.js';
+export type { DiscoverListing, InstanceListing, ServiceListing, ServiceSummary } from './listing.js';
+export type { FollowOptions } from './live-listing.js';
 
 /** What `purge` selects: one service (optionally one id) or everything under the prefix. */
 export interface PurgeSelection {
@@ -116,27 +91,10 @@ export class Registry {
 
   /** Every service with its instance count, from one snapshot. */
   async list(options: ProgressOptions = {}): Promise<ServiceListing> {
-    const rows = new Map<string, ServiceSummary>();
-    const row = (service: string) => {
-      let r = rows.get(service);
-      if (!r) rows.set(service, (r = { service, instances: 0, healthy: 0, malformed: 0 }));
-      return r;
-    };
-    let revision = 0;
-    const malformed: MalformedEntry[] = [];
+    const counter = new ServiceCounter();
     // Counted page by page: only the counts and the malformed entries are kept.
-    for await (const page of this.listInstancePages(options)) {
-      revision = page.revision;
-      for (const i of page.instances) {
-        const r = row(i.service_name);
-        r.instances++;
-        if (isPassing(i)) r.healthy++;
-      }
-      for (const m of page.malformed) if (m.service) row(m.service).malformed++;
-      malformed.push(...page.malformed);
-    }
-    const services = [...rows.values()].sort((a, b) => (a.service < b.service ? -1 : a.service > b.service ? 1 : 0));
-    return { revision, services, malformed };
+    for await (const page of this.listInstancePages(options)) counter.add(page);
+    return counter.listing();
   }
 
   /** Every instance of every service, from one snapshot. */
@@ -154,7 +112,7 @@ export class Registry {
     for await (const page of readPages(conn, this.prefix, { large: true })) {
       read += page.kvs.length;
       options.onProgress?.(read);
-      const listing = this.classifyAll(page);
+      const listing = classifySnapshot(this.prefix, page);
       if (options.timeToLive) await addTimesToLive(conn, [...listing.instances, ...listing.malformed]);
       yield listing;
     }
@@ -170,6 +128,23 @@ export class Registry {
     const selected = { ...listing, ...selectInstances(listing.instances, filter, options.all) };
     if (options.timeToLive) await addTimesToLive(await this.conn(), selected.instances);
     return selected;
+  }
+
+  /**
+   * One entry in full, valid or malformed, with its lease's time left (`ttl_left`).
+   * Throws NotFoundError when nothing is stored under `<prefix><service>/<id>`.
+   */
+  async describe(service: string, id: string): Promise<InstanceRecord | MalformedEntry> {
+    validateSegment('service name', service);
+    validateSegment('instance id', id);
+    const key = instanceKey(this.prefix, service, id);
+    const conn = await this.conn();
+    const { kvs } = await conn.call('read', (t, deadline) => t.range({ key: Buffer.from(key) }, deadline));
+    if (kvs.length === 0) throw new NotFoundError(`no instance ${service}/${id} is registered`, `svcreg discover ${service} --all lists the instances of ${service}`);
+    const entry = classify(this.prefix, kvs[0]);
+    const found = entry.ok ? entry.record : entry.malformed;
+    await addTimesToLive(conn, [found]);
+    return found;
   }
 
   /**
@@ -194,41 +169,33 @@ export class Registry {
 
   private async waitUntil(service: string, min: number, options: WaitOptions, stop: AbortController): Promise<DiscoverListing> {
     const conn = await this.conn();
-    const keyPrefix = serviceKeyPrefix(this.prefix, service);
-    const snap = await readPrefix(conn, keyPrefix);
-    const first = this.classifyAll(snap);
-    const current = new Map(first.instances.map((i) => [i.key, i]));
-    const malformed = new Map(first.malformed.map((m) => [m.key, m]));
-    let revision = snap.revision;
-    const result = () => ({ revision, ...selectInstances([...current.values()], options.filter, options.all), malformed: [...malformed.values()] });
-    const enough = () => result().instances.length >= min;
-    if (enough() || stop.signal.aborted) return result();
-
     let timedOut = false;
     const timer = options.timeoutMs === undefined ? undefined : setTimeout(() => ((timedOut = true), stop.abort()), options.timeoutMs);
-    // Mid-resync, the instances are half old and half new: count them only once it is through.
-    let resyncing = 0;
+    let found: DiscoverListing | undefined;
     try {
-      for await (const event of watchPrefix(conn, this.prefix, keyPrefix, { initial: snap, signal: stop.signal, onStatus: options.onStatus })) {
-        if (event.type === 'RESYNC') {
-          resyncing = event.changes;
-          continue;
-        }
-        if (event.resync) resyncing--;
-        revision = event.revision;
-        current.delete(event.key);
-        malformed.delete(event.key);
-        if (event.record) current.set(event.key, event.record);
-        if (resyncing <= 0 && enough()) return result();
+      for await (const listing of followListing(conn, this.prefix, serviceKeyPrefix(this.prefix, service), { signal: stop.signal, onStatus: options.onStatus })) {
+        found = { ...listing, ...selectInstances(listing.instances, options.filter, options.all) };
+        if (found.instances.length >= min) return found;
       }
     } finally {
       clearTimeout(timer);
     }
     if (timedOut) {
-      const { counts } = result();
-      throw new NotFoundError(`timed out waiting for ${min} instance${min === 1 ? '' : 's'} of ${service}: ${describeMatches(counts, options.filter, options.all)}`);
+      throw new NotFoundError(`timed out waiting for ${min} instance${min === 1 ? '' : 's'} of ${service}: ${describeMatches(found!.counts, options.filter, options.all)}`);
     }
-    return result();
+    return found!;
+  }
+
+  /**
+   * The instances of the whole registry, or of one `service`, as they change: the
+   * listing now, then again after each change (changes that arrive together come as one
+   * listing), from one read and the gap-free watch. Stop it with `options.signal` or by
+   * breaking out of the loop.
+   */
+  async *follow(service?: string, options: FollowOptions = {}): AsyncGenerator<InstanceListing> {
+    if (service !== undefined) validateSegment('service name', service);
+    const conn = await this.conn();
+    yield* followListing(conn, this.prefix, service === undefined ? this.prefix : serviceKeyPrefix(this.prefix, service), options);
   }
 
   /**
@@ -297,17 +264,6 @@ export class Registry {
   }
 
   private async read(keyPrefix: string, options: ReadOptions = {}): Promise<InstanceListing> {
-    return this.classifyAll(await readPrefix(await this.conn(), keyPrefix, options));
-  }
-
-  private classifyAll(snap: Snapshot): InstanceListing {
-    const instances: InstanceRecord[] = [];
-    const malformed: MalformedEntry[] = [];
-    for (const kv of snap.kvs) {
-      const entry = classify(this.prefix, kv);
-      if (entry.ok) instances.push(entry.record);
-      else malformed.push(entry.malformed);
-    }
-    return { revision: snap.revision, instances, malformed };
+    return classifySnapshot(this.prefix, await readPrefix(await this.conn(), keyPrefix, options));
   }
 }

@@ -9,7 +9,7 @@
  */
 import type { Connection } from '../etcd/connection.js';
 import type { Deadline } from '../etcd/deadline.js';
-import { classify, type InstanceRecord } from './entry.js';
+import { classify, type InstanceRecord, type MalformedEntry } from './entry.js';
 import { AuthError, CompactedError, FutureRevisionError, UnreachableError, UsageError } from './errors.js';
 import type { Instance } from './instance.js';
 import { prefixRangeEnd } from './keys.js';
@@ -40,6 +40,8 @@ export interface ChangeEvent {
   resync?: true;
   /** For a PUT of a valid instance: the instance as `list` would show it (lease, revisions). */
   record?: InstanceRecord;
+  /** For a PUT of a malformed value: the entry as `list` would report it. */
+  malformed?: MalformedEntry;
 }
 
 /** Why a watch resynced: the history it missed is gone. */
@@ -109,7 +111,10 @@ function changeEvent(
     prev: decodeValue(registryPrefix, prevKv),
   };
   if (type === 'PUT' && entry.ok) event.record = entry.record;
-  if (type === 'PUT' && !entry.ok) event.problem = entry.malformed.problem;
+  if (type === 'PUT' && !entry.ok) {
+    event.problem = entry.malformed.problem;
+    event.malformed = entry.malformed;
+  }
   return event;
 }
 

@@ -5,11 +5,17 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const BIN = fileURLToPath(new URL('../../bin/svcreg.cjs', import.meta.url));
 
 const live = new Set<ChildProcess>();
+// Every CLI child gets a home (and XDG config directory) that does not exist, so no test
+// reads the real user's config file (~/.config/svcreg/config.json) unless it passes its own.
+// Never created, so nothing is left behind when vitest stops a worker with a signal.
+const noHome = join(tmpdir(), `svcreg-test-home-${process.pid}-${Date.now().toString(36)}`);
 process.on('exit', () => {
   for (const child of live) killTree(child.pid!, 'SIGKILL');
 });
@@ -41,11 +47,11 @@ export interface CliResult {
   ms: number;
 }
 
-/** Environment for a CLI child: no inherited SVCREG_/ETCDCTL_ settings, no colour unless asked. */
+/** Environment for a CLI child: no inherited SVCREG_/ETCDCTL_ settings, no home and no config file, no colour unless asked. */
 export function cliEnv(extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env)) if (!/^(SVCREG_|ETCDCTL_)/.test(k)) env[k] = v;
-  return { ...env, ...extra };
+  return { ...env, HOME: noHome, XDG_CONFIG_HOME: join(noHome, '.config'), ...extra };
 }
 
 /** A long-running CLI child with its output collected as it comes. */
