@@ -26,5 +26,6 @@ export { describeMatches, nothingMatches, selectInstances } from './registry/mat
 export { ServiceCounter } from './registry/listing.js';
 export type { MatchCounts } from './registry/matches.js';
 export type { ConnectionOptions } from './etcd/connection.js';
+export type { ClusterAlarm, ClusterStatus, EndpointStatus } from './etcd/cluster-status.js';
 export { DEFAULT_ENDPOINT, DEFAULT_TIMEOUT_MS } from './etcd/endpoints.js';
 export * from './registry/errors.js';

@@ -14,6 +14,7 @@ import { commandContext, type Process } from './globals.js';
 import { defineList } from './list.js';
 import { definePurge } from './purge.js';
 import { defineRegister } from './register.js';
+import { defineStatus } from './status.js';
 import { defineWatch } from './watch.js';
 // Leaf modules of the library, not index.ts: `--help` must not load the registry.
 import { DEFAULT_ENDPOINT } from '../etcd/endpoints.js';
@@ -76,6 +77,7 @@ Examples:
   defineDescribe(program, action);
   defineWatch(program, action);
   definePurge(program, action);
+  defineStatus(program, action);
   defineContext(program, action);
   return program;
 }

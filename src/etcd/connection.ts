@@ -123,14 +123,8 @@ export class Connection {
       const endpoint = this.current;
       const deadline = this.deadline(Math.min(overall, monotonicMs() + perAttemptMs));
       try {
-        const transport = this.noGateway[endpoint] ? await this.grpc(endpoint) : this.gateway(endpoint);
-        return await deadline.race(fn(transport, deadline));
+        return await this.attempt(endpoint, fn, deadline);
       } catch (err) {
-        if (err instanceof NoGatewayError && !this.noGateway[endpoint]) {
-          this.noGateway[endpoint] = true;
-          attempt--;
-          continue;
-        }
         const translated = this.translate(err, what);
         this.failed(endpoint, err, translated);
         const pause = Math.min(100 * attempt, 500);
@@ -141,6 +135,43 @@ export class Connection {
         deadline.dispose();
       }
     }
+  }
+
+  /**
+   * Runs one request on `endpoints[endpoint]` alone, under a deadline of `timeoutMs`:
+   * no failover, for what is asked of every endpoint in turn (`status`). Errors are
+   * translated as `call` translates them, naming that endpoint; a token etcd no longer
+   * accepts is replaced once.
+   */
+  async callOn<T>(endpoint: number, what: string, fn: (transport: Transport, deadline: Deadline) => Promise<T>): Promise<T> {
+    const deadline = this.deadline(monotonicMs() + this.timeoutMs);
+    try {
+      for (let retried = false; ; retried = true) {
+        try {
+          return await this.attempt(endpoint, fn, deadline);
+        } catch (err) {
+          if (isExpiredToken(err) && !retried) continue;
+          const translated = translate(err, what, this.endpoints[endpoint]);
+          this.failed(endpoint, err, translated);
+          throw translated;
+        }
+      }
+    } finally {
+      deadline.dispose();
+    }
+  }
+
+  /** `fn` on the endpoint's JSON gateway, or on its gRPC once it turns out to have no gateway. */
+  private async attempt<T>(endpoint: number, fn: (transport: Transport, deadline: Deadline) => Promise<T>, deadline: Deadline): Promise<T> {
+    if (!this.noGateway[endpoint]) {
+      try {
+        return await deadline.race(fn(this.gateway(endpoint), deadline));
+      } catch (err) {
+        if (!(err instanceof NoGatewayError)) throw err;
+        this.noGateway[endpoint] = true;
+      }
+    }
+    return deadline.race(this.grpc(endpoint).then((transport) => fn(transport, deadline)));
   }
 
   /** Maps an error from either transport to svcreg's typed errors (status-table.ts). */

@@ -9,10 +9,13 @@ import type { Agent, IncomingMessage, request as httpRequest } from 'node:http';
 import type { AuthToken, Credentials } from './auth-token.js';
 import type { Deadline } from './deadline.js';
 import {
+  alarmName,
   asRequestError,
   EtcdRequestError,
   NoGatewayError,
   type Compare,
+  type MemberStatus,
+  type RaisedAlarm,
   type RangeRequest,
   type RangeResponse,
   type RawKeyValue,
@@ -154,6 +157,28 @@ export class GatewayTransport implements Transport {
   async leaseTimeToLive(id: string, deadline: Deadline): Promise<number> {
     const res = await this.post('/v3/lease/timetolive', { ID: id }, deadline);
     return Number(res.TTL ?? -1);
+  }
+
+  async status(deadline: Deadline): Promise<MemberStatus> {
+    const res = await this.post('/v3/maintenance/status', {}, deadline);
+    const header = (res.header ?? {}) as Json;
+    const int = (from: Json, name: string) => String(from[name] ?? '0');
+    return {
+      member_id: int(header, 'member_id'),
+      revision: int(header, 'revision'),
+      version: String(res.version ?? ''),
+      db_size: int(res, 'dbSize'),
+      db_size_in_use: int(res, 'dbSizeInUse'),
+      leader: int(res, 'leader'),
+      raft_index: int(res, 'raftIndex'),
+      raft_term: int(res, 'raftTerm'),
+    };
+  }
+
+  async alarms(deadline: Deadline): Promise<RaisedAlarm[]> {
+    const res = await this.post('/v3/maintenance/alarm', { action: 'GET' }, deadline);
+    const alarms = (res.alarms ?? []) as { memberID?: string; alarm?: string | number }[];
+    return alarms.map((a) => ({ member_id: String(a.memberID ?? '0'), alarm: alarmName(a.alarm) }));
   }
 
   close(): void {

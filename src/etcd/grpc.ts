@@ -10,7 +10,18 @@ import { GrpcChannel, type Metadata } from './grpc-channel.js';
 import type { GrpcCall } from './grpc-call.js';
 import { decodeRangeResponse, decodeTxnResponse, encodeRangeRequest, encodeTxnRequest } from './kv-messages.js';
 import { decodeAuthenticateResponse, decodeLeaseResponse, encodeAuthenticateRequest, encodeLeaseGrantRequest, encodeLeaseIdRequest } from './lease-messages.js';
-import { EtcdRequestError, GrpcStatus, type RangeRequest, type RangeResponse, type Transport, type TxnRequest, type TxnResponse } from './transport.js';
+import { decodeAlarmResponse, decodeStatusResponse, encodeAlarmGetRequest, encodeStatusRequest } from './maintenance-messages.js';
+import {
+  EtcdRequestError,
+  GrpcStatus,
+  type MemberStatus,
+  type RaisedAlarm,
+  type RangeRequest,
+  type RangeResponse,
+  type Transport,
+  type TxnRequest,
+  type TxnResponse,
+} from './transport.js';
 import { decodeWatchResponse, encodeWatchRequest, type WatchRequest, type WatchResponse } from './watch-messages.js';
 
 /** What a watch stream reports: each response, then exactly one of `error` or `end`. */
@@ -98,6 +109,14 @@ export class GrpcTransport implements Transport {
       );
       call.write(encodeLeaseIdRequest(id));
     });
+  }
+
+  async status(deadline: Deadline): Promise<MemberStatus> {
+    return decodeStatusResponse(await this.unary('/etcdserverpb.Maintenance/Status', encodeStatusRequest(), deadline));
+  }
+
+  async alarms(deadline: Deadline): Promise<RaisedAlarm[]> {
+    return decodeAlarmResponse(await this.unary('/etcdserverpb.Maintenance/Alarm', encodeAlarmGetRequest(), deadline));
   }
 
   /**

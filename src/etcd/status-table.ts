@@ -54,6 +54,19 @@ export function translate(err: unknown, what: string, where: string): SvcregErro
 }
 
 /**
+ * Why a request to one endpoint failed, in words for a place that names the endpoint
+ * already (a row of `status`): the transport's reason when etcd is unreachable
+ * ("connection refused", "no answer within the deadline", a TLS problem), else the
+ * translated message. Takes an error before or after `translate`.
+ */
+export function failureReason(err: unknown): string {
+  const translated = translate(err, '', '');
+  const raw = translated === err ? translated.cause : err;
+  if (!(translated instanceof UnreachableError) || raw === undefined) return translated.message;
+  return transportReason(firstLine((raw as Error)?.message ?? String(raw)));
+}
+
+/**
  * The error of a watch etcd cancelled, which comes with words only: a permission denied
  * (an AuthError: retrying cannot help), an expired token (which `isExpiredToken`
  * recognizes, so the next stream authenticates again), or anything else.

@@ -58,6 +58,40 @@ export interface TxnResponse {
 }
 
 /**
+ * One member's own view (Maintenance.Status): what `status` shows. Ids are uint64 and
+ * sizes int64, as decimal strings; `leader` is "0" while the member knows no leader.
+ */
+export interface MemberStatus {
+  /** The answering member (its response header's member_id). */
+  member_id: string;
+  /** The member's store revision (its response header's revision). */
+  revision: string;
+  /** The etcd server version. */
+  version: string;
+  db_size: string;
+  db_size_in_use: string;
+  leader: string;
+  raft_index: string;
+  raft_term: string;
+}
+
+/** An alarm raised in the cluster: on which member ("0": the whole cluster) and which. */
+export interface RaisedAlarm {
+  member_id: string;
+  /** NOSPACE, CORRUPT, or ALARM_<n> for a type this svcreg does not know. */
+  alarm: string;
+}
+
+const ALARM_TYPES = ['NONE', 'NOSPACE', 'CORRUPT'];
+
+/** etcd's AlarmType by number (gRPC) or by name (the JSON gateway prints the name). */
+export function alarmName(type: number | string | undefined): string {
+  if (typeof type === 'string' && !/^\d+$/.test(type)) return type;
+  const n = Number(type ?? 0);
+  return ALARM_TYPES[n] ?? `ALARM_${n}`;
+}
+
+/**
  * The requests of one endpoint. Connection gives each its `deadline` and enforces it; a
  * transport passes it on to etcd where the protocol can and frees the request when it aborts.
  */
@@ -72,6 +106,10 @@ export interface Transport {
   leaseKeepAlive(id: string, deadline: Deadline): Promise<number>;
   /** Seconds the lease has left; -1 when it has expired or never was. */
   leaseTimeToLive(id: string, deadline: Deadline): Promise<number>;
+  /** The answering member's status; needs no permission. */
+  status(deadline: Deadline): Promise<MemberStatus>;
+  /** Every alarm raised in the cluster (AlarmRequest GET, which etcd answers through raft). */
+  alarms(deadline: Deadline): Promise<RaisedAlarm[]>;
   close(): void;
 }
 

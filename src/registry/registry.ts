@@ -2,6 +2,7 @@
  * The registry: what the commands do, as a library. Never prints, never exits;
  * failures are the typed errors of errors.ts.
  */
+import { clusterStatus, type ClusterStatus } from '../etcd/cluster-status.js';
 import { Connection, type ConnectionOptions } from '../etcd/connection.js';
 import { classify, type InstanceRecord, type MalformedEntry } from './entry.js';
 import { NotFoundError, UsageError } from './errors.js';
@@ -255,6 +256,15 @@ export class Registry {
       if (!entry.key.startsWith(this.prefix)) throw new UsageError(`refusing to delete ${entry.key}: outside ${this.prefix}`);
     }
     return deleteUnchanged(await this.conn(), entries, options.onProgress);
+  }
+
+  /**
+   * Asks every endpoint for its member's status, each on its own and all at once within
+   * the request deadline, and the cluster for its alarms. An endpoint that does not answer
+   * is a row saying why, never an error.
+   */
+  async status(): Promise<ClusterStatus> {
+    return clusterStatus(await this.conn());
   }
 
   /** Closes the connection. Live registrations should be deregistered first. */

@@ -5,14 +5,13 @@
  * saying how to clear the alarm; lease renewals and deletes, which etcd still
  * accepts, go on.
  */
-import { AlarmAction, AlarmType, Etcd3 } from 'etcd3';
+import { AlarmType, Etcd3 } from 'etcd3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, startCli, type CliProcess } from '../harness/cli.js';
 import { startEtcd, type EtcdCluster } from '../harness/etcd.js';
+import { fill, raiseAlarm, SMALL_QUOTA } from '../harness/alarms.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-/** Small enough to fill in a few requests, large enough for etcd to start in. */
-const QUOTA_BYTES = 1024 * 1024;
 const started: CliProcess[] = [];
 
 afterAll(async () => {
@@ -21,33 +20,6 @@ afterAll(async () => {
 
 function register(endpoints: string, id: string, extra: string[] = []) {
   return ['--endpoints', endpoints, '--timeout', '2s', 'register', 'web', '--id', id, '--address', '127.0.0.1', '--port', '80', ...extra];
-}
-
-/**
- * Puts 100 KB values outside the registry until etcd raises its NOSPACE alarm, with a
- * client of its own: etcd3's circuit breaker shuts a client out after refused writes.
- */
-async function fill(endpoints: string): Promise<void> {
-  const client = new Etcd3({ hosts: endpoints });
-  const value = 'x'.repeat(100_000);
-  try {
-    for (let i = 0; i < 100; i++) {
-      try {
-        await client.put(`/fill/${i}`).value(value);
-      } catch (err) {
-        if (/database space exceeded/.test((err as Error).message)) return;
-        throw err;
-      }
-    }
-    throw new Error(`etcd took 10 MB without raising NOSPACE (quota ${QUOTA_BYTES} bytes)`);
-  } finally {
-    client.close();
-  }
-}
-
-async function raiseAlarm(client: Etcd3, alarm: AlarmType): Promise<void> {
-  const { header } = await client.maintenance.status();
-  await client.maintenance.alarm({ action: AlarmAction.Activate, memberID: header.member_id, alarm });
 }
 
 /** The one line a refused register prints, checked for its exit code and advice. */
@@ -64,7 +36,7 @@ describe('an etcd whose database is full (NOSPACE)', () => {
   let raw: Etcd3;
   let before: CliProcess;
   beforeAll(async () => {
-    etcd = await startEtcd({ extraArgs: ['--quota-backend-bytes', String(QUOTA_BYTES)] });
+    etcd = await startEtcd({ extraArgs: SMALL_QUOTA });
     raw = new Etcd3({ hosts: etcd.endpoints });
     await raw.put('/services/old/x').value(JSON.stringify({ service_id: 'x', service_name: 'old', address: '10.0.0.1', port: 1, tags: [], metadata: {}, registered_at: 1 }));
     before = startCli(register(etcd.endpoints, 'before', ['--ttl', '2', '-o', 'ndjson']));

@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { frameMessage, MessageDecoder } from '../../src/etcd/grpc-call.js';
 import { decodeRangeResponse, decodeTxnResponse, encodeRangeRequest, encodeTxnRequest } from '../../src/etcd/kv-messages.js';
 import { decodeAuthenticateResponse, decodeLeaseResponse, encodeAuthenticateRequest, encodeLeaseGrantRequest, encodeLeaseIdRequest } from '../../src/etcd/lease-messages.js';
+import { decodeAlarmResponse, decodeStatusResponse, encodeAlarmGetRequest, encodeStatusRequest } from '../../src/etcd/maintenance-messages.js';
 import { decodeWatchResponse, encodeWatchRequest } from '../../src/etcd/watch-messages.js';
 
 const require = createRequire(import.meta.url);
@@ -159,6 +160,66 @@ describe('Watch messages', () => {
       compact_revision: '12',
       cancel_reason: 'mvcc: required revision has been compacted',
     });
+  });
+});
+
+describe('Maintenance messages', () => {
+  const MAX_UINT64 = '18446744073709551615';
+
+  it('encodes a StatusRequest and an AlarmRequest that protobufjs reads as GET for every member and alarm', () => {
+    expect(asObject('StatusRequest', encodeStatusRequest())).toEqual({});
+    const get = type('AlarmRequest').toObject(type('AlarmRequest').decode(encodeAlarmGetRequest()), { longs: String, enums: String, defaults: true });
+    expect(get).toEqual({ action: 'Get', memberID: '0', alarm: 'None' });
+  });
+
+  it('decodes a StatusResponse written by protobufjs, uint64 ids exact and unknown fields skipped', () => {
+    const res = decodeStatusResponse(
+      encoded('StatusResponse', {
+        header: { cluster_id: '1', member_id: MAX_UINT64, revision: '9007199254740993', raft_term: '4' },
+        version: '3.5.16',
+        dbSize: '25165824',
+        leader: '9223372036854775808',
+        raftIndex: '1234',
+        raftTerm: '7',
+        raftAppliedIndex: '1233',
+        errors: ['alarm:NOSPACE '],
+        dbSizeInUse: '16384',
+        isLearner: true,
+      }),
+    );
+    expect(res).toEqual({
+      member_id: MAX_UINT64,
+      revision: '9007199254740993',
+      version: '3.5.16',
+      db_size: '25165824',
+      db_size_in_use: '16384',
+      leader: '9223372036854775808',
+      raft_index: '1234',
+      raft_term: '7',
+    });
+  });
+
+  it('decodes a StatusResponse of a member that knows no leader: leader 0, left out on the wire', () => {
+    expect(decodeStatusResponse(encoded('StatusResponse', { header: { member_id: '5' }, version: '3.4.23', raftTerm: '3' }))).toMatchObject({ member_id: '5', leader: '0', raft_term: '3' });
+  });
+
+  it('decodes an AlarmResponse: each alarm with its member, a type it does not know named by number', () => {
+    const res = decodeAlarmResponse(
+      encoded('AlarmResponse', {
+        header: { revision: '3' },
+        alarms: [
+          { memberID: MAX_UINT64, alarm: 'Nospace' },
+          { memberID: '0', alarm: 'Corrupt' },
+          { memberID: '7', alarm: 9 },
+        ],
+      }),
+    );
+    expect(res).toEqual([
+      { member_id: MAX_UINT64, alarm: 'NOSPACE' },
+      { member_id: '0', alarm: 'CORRUPT' },
+      { member_id: '7', alarm: 'ALARM_9' },
+    ]);
+    expect(decodeAlarmResponse(encoded('AlarmResponse', { header: { revision: '3' } }))).toEqual([]);
   });
 });
 
