@@ -41,8 +41,16 @@ export function readsConfigOnly(command: Command): Command {
   return command;
 }
 
+/** For shell completion, which must answer at once and never stop to ask. */
+export interface ContextLimits {
+  /** Without a password, fail as off a terminal instead of prompting. */
+  noPrompt?: boolean;
+  /** A deadline of each request shorter than --timeout. */
+  maxTimeoutMs?: number;
+}
+
 /** The context a command runs in: settings resolved, credentials read, the registry opened. */
-export async function commandContext(cmd: Command, proc: Process): Promise<CommandContext> {
+export async function commandContext(cmd: Command, proc: Process, limits: ContextLimits = {}): Promise<CommandContext> {
   const g = cmd.optsWithGlobals() as GlobalOptions;
   const io = processIo(g.color);
   const format = (allowed: readonly OutputFormat[]) => {
@@ -68,8 +76,8 @@ export async function commandContext(cmd: Command, proc: Process): Promise<Comma
   // Read once and dropped from the environment, so a `register -- command` child never inherits it.
   delete process.env.SVCREG_PASSWORD;
   if (config) checkClearPasswords(io, config, settings);
-  const timeoutMs = parseDuration(settings.timeout.value, settings.timeout.name ?? 'timeout');
-  const auth = await credentials(given, settings, io);
+  const timeoutMs = Math.min(parseDuration(settings.timeout.value, settings.timeout.name ?? 'timeout'), limits.maxTimeoutMs ?? Infinity);
+  const auth = await credentials(given, settings, io, limits.noPrompt);
   // Loaded here, not at the top: `--help` and `--version` need none of the registry.
   const { Registry } = await import('../index.js');
   const registry = new Registry({
@@ -138,7 +146,7 @@ function checkClearPasswords(io: Io, config: ConfigFile, settings?: Settings): v
 }
 
 /** The user and password to authenticate with, if a user is set: the password from the settings, else asked on a terminal. */
-async function credentials(given: Given, settings: Settings, io: Io): Promise<{ username: string; password: string } | undefined> {
+async function credentials(given: Given, settings: Settings, io: Io, noPrompt = false): Promise<{ username: string; password: string } | undefined> {
   const user = settings.user;
   if (user.value === undefined) {
     // A SVCREG_PASSWORD_FILE left in the environment is harmless without a user; the flag is not.
@@ -152,7 +160,7 @@ async function credentials(given: Given, settings: Settings, io: Io): Promise<{ 
   if (chosen.value && 'text' in chosen.value) password = chosen.value.text;
   else if (chosen.value) password = readPasswordFile(chosen.value.file, chosen.source === 'context' ? `password-file of context ${settings.context.value}` : chosen.name!, io);
   if (password === undefined) {
-    if (!io.stdinIsTTY) throw new UsageError(`no password for user ${user.value}`, 'set SVCREG_PASSWORD, pass --password-file, or give the context a password-file');
+    if (!io.stdinIsTTY || noPrompt) throw new UsageError(`no password for user ${user.value}`, 'set SVCREG_PASSWORD, pass --password-file, or give the context a password-file');
     const { askPassword } = await import('../output/prompt.js');
     password = await askPassword(io, `Password for ${user.value}: `);
   }

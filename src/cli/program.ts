@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import type { CommandContext } from '../commands/context.js';
 import type { Action } from './action.js';
+import { defineCompletion } from './completion.js';
 import { defineContext } from './context.js';
 import { defineDescribe } from './describe.js';
 import { defineDiscover } from './discover.js';
@@ -79,5 +80,6 @@ Examples:
   definePurge(program, action);
   defineStatus(program, action);
   defineContext(program, action);
+  defineCompletion(program, proc, setResult);
   return program;
 }

@@ -13,6 +13,7 @@ import { DEFAULT_PREFIX, instanceKey, validatePrefix, serviceKeyPrefix, validate
 import { describeMatches, selectInstances } from './matches.js';
 import { Registration, type RegisterOptions } from './registration.js';
 import { addTimesToLive } from './lease-ttl.js';
+import { instanceIds, serviceNames } from './names.js';
 import { deleteUnchanged, type PurgeEntry, type PurgeResult } from './purge.js';
 import { readPages, readPrefix, type ReadOptions } from './snapshot.js';
 import { watchPrefix, type WatchEvent, type WatchOptions } from './watch.js';
@@ -129,6 +130,16 @@ export class Registry {
     const selected = { ...listing, ...selectInstances(listing.instances, filter, options.all) };
     if (options.timeToLive) await addTimesToLive(await this.conn(), selected.instances);
     return selected;
+  }
+
+  /** The services whose names start with `start`, from their keys alone (for shell completion). */
+  async serviceNames(start = ''): Promise<string[]> {
+    return serviceNames(await this.conn(), this.prefix, start);
+  }
+
+  /** The ids of `service`'s instances that start with `start`, from their keys alone. */
+  async instanceIds(service: string, start = ''): Promise<string[]> {
+    return instanceIds(await this.conn(), this.prefix, validateSegment('service name', service), start);
   }
 
   /**

@@ -13,6 +13,8 @@ export interface ReadOptions {
   revision?: number;
   /** Expect many keys (a whole registry rather than one service): read them the fastest way. */
   large?: boolean;
+  /** Keys without their values: for names alone. */
+  keysOnly?: boolean;
 }
 
 export interface Snapshot {
@@ -28,7 +30,7 @@ export async function* readPages(conn: Connection, prefix: string, options: Read
   const rangeEnd = prefixRangeEnd(Buffer.from(prefix));
   const read = (from: Buffer, revision: number) =>
     conn.call('read', (t, deadline) => {
-      const request = { key: from, range_end: rangeEnd, limit: PAGE_SIZE, revision };
+      const request = { key: from, range_end: rangeEnd, limit: PAGE_SIZE, revision, keys_only: options.keysOnly };
       return options.large ? t.listPage(request, deadline) : t.range(request, deadline);
     });
   let page = await read(Buffer.from(prefix), options.revision ?? 0);

@@ -31,9 +31,13 @@ export class TmuxPane {
   ) {}
 
   /** Starts `svcreg args...` in a 100x40 pane; `env` is added to the CLI's environment. */
-  static async start(args: string[], env: Record<string, string | undefined> = {}): Promise<TmuxPane> {
+  static start(args: string[], env: Record<string, string | undefined> = {}): Promise<TmuxPane> {
+    return TmuxPane.run(['sh', '-c', REPORTER, 'sh', process.execPath, BIN, ...args], env);
+  }
+
+  /** Starts `command` (an interactive shell, say) in a 100x40 pane; `env` is added to its environment. */
+  static async run(command: string[], env: Record<string, string | undefined> = {}): Promise<TmuxPane> {
     const socket = join(tmpdir(), `svcreg-tmux-${process.pid}-${++sessions}`);
-    const command = ['sh', '-c', REPORTER, 'sh', process.execPath, BIN, ...args];
     // One client invocation: the pane stays on screen after the shell exits, to be read.
     await run('tmux', ['-S', socket, '-f', '/dev/null', 'new-session', '-d', '-x', '100', '-y', '40', ...command, ';', 'set-option', 'remain-on-exit', 'on'], {
       env: cliEnv(env),
