@@ -54,11 +54,13 @@ export async function commandContext(cmd: Command, proc: Process, limits: Contex
   const g = cmd.optsWithGlobals() as GlobalOptions;
   const io = processIo(g.color);
   const format = (allowed: readonly OutputFormat[]) => {
-    // A bad value from the environment is named as such: nothing typed on the command line is wrong.
-    if (cmd.getOptionValueSourceWithGlobals('output') === 'env' && !allowed.includes(g.output as OutputFormat)) {
-      throw new UsageError(`invalid SVCREG_OUTPUT ${JSON.stringify(g.output)} for this command`, `unset it, or pass -o with one of: ${allowed.join(', ')}`);
+    try {
+      return parseOutput(g.output, allowed);
+    } catch (err) {
+      // A bad value from the environment is named as such: nothing typed on the command line is wrong.
+      if (!(err instanceof UsageError) || cmd.getOptionValueSourceWithGlobals('output') !== 'env') throw err;
+      throw new UsageError(err.message.replace(/^invalid output format .*? for/, `invalid SVCREG_OUTPUT ${JSON.stringify(g.output)} for`), `unset it, or pass -o: ${err.hint}`);
     }
-    return parseOutput(g.output, allowed);
   };
   const base = { io, format, onSignal: proc.onSignal, onStdoutClosed: proc.onStdoutClosed };
   if (configOnly.has(cmd)) {

@@ -34,7 +34,7 @@ export function buildProgram(proc: Process, setResult: (code: Promise<number>) =
     .addOption(new Option('--prefix <prefix>', `key prefix (default: ${DEFAULT_PREFIX})`).env('SVCREG_PREFIX'))
     .addOption(new Option('--timeout <duration>', 'deadline of each request: 500ms, 5s, 1m (default: 5s)').env('SVCREG_TIMEOUT'))
     .addOption(
-      new Option('-o, --output <format>', 'table | wide | json | ndjson | addr, where it fits (default: table)')
+      new Option('-o, --output <format>', 'table | wide | json | ndjson | yaml | template=TEMPLATE | template-file=PATH | addr, where it fits (default: table)')
         .env('SVCREG_OUTPUT')
         // `-o=json`, as kubectl spells it, reaches commander's short-option parsing as "=json".
         .argParser((value: string) => value.replace(/^=/, '')),

@@ -6,7 +6,7 @@ import { message, warn } from '../output/io.js';
 import type { CommandContext } from './context.js';
 import type { Contexts, Password, Setting } from './settings.js';
 
-const FORMATS = ['table', 'json', 'ndjson'] as const;
+const FORMATS = ['table', 'json', 'ndjson', 'yaml', 'template'] as const;
 
 export async function listContexts(ctx: CommandContext, contexts: Contexts): Promise<number> {
   const format = ctx.format(FORMATS) as (typeof FORMATS)[number];

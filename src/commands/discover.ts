@@ -27,7 +27,7 @@ export async function discover(ctx: CommandContext, service: string, options: Di
     if (options.wait || options.waitTimeout || options.min || options.pick) throw new UsageError('--watch shows every change: it takes no --wait, --wait-timeout, --min or --pick');
     return liveView(ctx, { service, filter, all: options.all });
   }
-  const format = ctx.format(['table', 'wide', 'json', 'ndjson', 'addr']);
+  const format = ctx.format(['table', 'wide', 'json', 'ndjson', 'yaml', 'template', 'addr']);
   const min = options.min === undefined ? 1 : parseInteger(options.min, '--min', 1);
   const waitTimeoutMs = options.waitTimeout === undefined ? undefined : parseDuration(options.waitTimeout, '--wait-timeout');
   const wait = options.wait || waitTimeoutMs !== undefined;
@@ -63,7 +63,7 @@ export async function discover(ctx: CommandContext, service: string, options: Di
   warnMalformed(ctx.io, listing.malformed, ctx.registry.prefix);
   if (listing.instances.length === 0) {
     // An empty JSON array is an answer; an empty table is noise.
-    if (format === 'json') printer.instances(listing, false);
+    if (format === 'json' || format === 'yaml' || format === 'template') printer.instances(listing, false);
     throw nothingMatches(service, listing.counts, { filter, all: options.all, prefix: ctx.registry.prefix });
   }
   // Fewer than asked for is a failure: a script must not take part of the set for all of it.

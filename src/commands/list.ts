@@ -14,7 +14,7 @@ export interface ListOptions {
 
 export async function list(ctx: CommandContext, options: ListOptions): Promise<number> {
   if (options.watch) return liveView(ctx, { instances: options.instances });
-  const format = ctx.format(['table', 'wide', 'json', 'ndjson']);
+  const format = ctx.format(['table', 'wide', 'json', 'ndjson', 'yaml', 'template']);
   const printer = await printerFor(format, ctx.io);
   const prefix = ctx.registry.prefix;
   // Instances streamed to the terminal are their own progress; a spinner would tear them.

@@ -20,7 +20,7 @@ export interface LiveViewOptions {
 }
 
 export async function liveView(ctx: CommandContext, options: LiveViewOptions): Promise<number> {
-  const format = ctx.format(['table', 'wide', 'json', 'ndjson']);
+  const format = ctx.format(['table', 'wide', 'json', 'ndjson', 'yaml', 'template']);
   const screen = new LiveScreen(ctx.io, format, options.service === undefined ? 'list --watch' : `discover ${options.service} --watch`);
   const stop = new AbortController();
   const removeSignal = ctx.onSignal(() => stop.abort());

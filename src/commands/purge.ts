@@ -19,7 +19,7 @@ export interface PurgeOptions {
 }
 
 export async function purge(ctx: CommandContext, service: string | undefined, options: PurgeOptions): Promise<number> {
-  const format = ctx.format(['table', 'wide', 'json', 'ndjson']);
+  const format = ctx.format(['table', 'wide', 'json', 'ndjson', 'yaml', 'template']);
   if (service !== undefined && options.all) throw new UsageError('give a service or --all, not both');
   const selection = { service, all: options.all, id: options.id, malformedOnly: options.malformed };
   const printer = await printerFor(format, ctx.io);

@@ -14,7 +14,7 @@ import { parseRegisterOptions, type RegisterCommandOptions } from './register-op
 
 export async function register(ctx: CommandContext, service: string, options: RegisterCommandOptions, command: string[]): Promise<number> {
   const plan = parseRegisterOptions(service, options);
-  const printer = await printerFor(ctx.format(['table', 'json', 'ndjson']), ctx.io);
+  const printer = await printerFor(ctx.format(['table', 'json', 'ndjson', 'yaml', 'template']), ctx.io);
   // A command that cannot run is found before its instance is advertised.
   if (command.length > 0) resolveCommand(command[0]);
   for (const text of plan.warnings) warn(ctx.io, text);

@@ -13,7 +13,7 @@ import type { CommandContext } from './context.js';
 const NOT_HEALTHY = 3;
 
 export async function status(ctx: CommandContext): Promise<number> {
-  const format = ctx.format(['table', 'wide', 'json', 'ndjson']);
+  const format = ctx.format(['table', 'wide', 'json', 'ndjson', 'yaml', 'template']);
   const spinner = startSpinner(ctx.io, 'asking every endpoint', PROGRESS_DELAY_MS);
   let result: ClusterStatus;
   try {

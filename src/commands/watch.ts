@@ -13,7 +13,7 @@ export interface WatchCommandOptions {
 
 export async function watch(ctx: CommandContext, service: string | undefined, options: WatchCommandOptions): Promise<number> {
   // A stream has no single document: -o json prints one object per line, like ndjson.
-  const format = ctx.format(['table', 'json', 'ndjson']);
+  const format = ctx.format(['table', 'json', 'ndjson', 'yaml', 'template']);
   const startRevision = options.rev === undefined ? undefined : parseInteger(options.rev, '--rev', 1);
   const count = options.count === undefined ? undefined : parseInteger(options.count, '--count', 1);
   const printer = await printerFor(format === 'json' ? 'ndjson' : format, ctx.io);

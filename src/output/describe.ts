@@ -6,9 +6,9 @@
 import { Chalk } from 'chalk';
 import type { Health, InstanceRecord, MalformedEntry } from '../index.js';
 import { hostPort } from './addr.js';
-import { writeDocument, type DataFormat } from './data.js';
+import { writeDocument } from './data.js';
 import { escapeControls } from './escape.js';
-import type { OutputFormat } from './format.js';
+import { isDataFormat, type OutputFormat } from './format.js';
 import type { Io } from './io.js';
 import { age, healthText } from './table.js';
 
@@ -16,8 +16,8 @@ import { age, healthText } from './table.js';
 const KNOWN = new Set(['service_id', 'service_name', 'address', 'port', 'tags', 'metadata', 'registered_at', 'health', 'key', 'lease', 'create_revision', 'mod_revision', 'ttl_left']);
 
 export function printDescription(io: Io, format: OutputFormat, entry: InstanceRecord | MalformedEntry): void {
-  if (format === 'json' || format === 'ndjson') {
-    writeDocument(io, format as DataFormat, entry);
+  if (isDataFormat(format)) {
+    writeDocument(io, format, entry);
     return;
   }
   const fields = isMalformed(entry) ? malformedFields(entry) : instanceFields(entry, new Chalk({ level: io.color ? 1 : 0 }));

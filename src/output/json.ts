@@ -1,9 +1,11 @@
 /**
- * JSON (`-o json`: one document) and NDJSON (`-o ndjson`: one object per line).
- * Streams (watch events, registration events) are always one object per line.
+ * The JSON contract's values (README: JSON output), in the data format -o chose: one
+ * JSON document (`-o json`), one object per line (`-o ndjson`), YAML, or a template's
+ * text. Streams (watch events, registration events) are one value at a time: a JSON
+ * line, a YAML document, the template once.
  */
 import type { InstanceRecord, MalformedEntry, InstanceListing, PurgeEntry, PurgeResult, ServiceListing, WatchEvent } from '../index.js';
-import { jsonText as json, writeDocument, writeItems, writeLine, type DataFormat } from './data.js';
+import { itemsWriter, writeDocument, writeItems, writeLine, type DataFormat } from './data.js';
 import { message, type Io } from './io.js';
 import { lifecycleMessage, resyncMessage, type Printer, type RegistrationEvent } from './printer.js';
 
@@ -15,17 +17,13 @@ export function watchEventJson(event: WatchEvent): Record<string, unknown> {
 }
 
 export class JsonPrinter implements Printer {
-  private readonly lines: boolean;
-
   constructor(
     private readonly io: Io,
     private readonly format: DataFormat,
-  ) {
-    this.lines = format === 'ndjson';
-  }
+  ) {}
 
   private line(value: unknown): void {
-    writeLine(this.io, value);
+    writeLine(this.io, value, this.format);
   }
 
   private document(items: unknown[]): void {
@@ -42,22 +40,12 @@ export class JsonPrinter implements Printer {
 
   async streamInstances(pages: AsyncIterable<InstanceListing>): Promise<MalformedEntry[]> {
     const malformed: MalformedEntry[] = [];
-    let first = true;
+    const list = itemsWriter(this.io, this.format);
     for await (const page of pages) {
       malformed.push(...page.malformed);
-      const items = withMalformedByKey(page);
-      if (items.length === 0) continue;
-      // One write per page: a write per element costs a system call each.
-      if (this.lines) {
-        this.io.stdout.write(items.map((item) => `${json(item)}\n`).join(''));
-      } else {
-        // The same text JSON.stringify(all, null, 2) would give: each page's array without its brackets.
-        const text = json(items, 2);
-        this.io.stdout.write(`${first ? '[\n' : ',\n'}${text.slice(2, -2)}`);
-        first = false;
-      }
+      list.write(withMalformedByKey(page));
     }
-    if (!this.lines) this.io.stdout.write(first ? '[]\n' : '\n]\n');
+    list.end();
     return malformed;
   }
 

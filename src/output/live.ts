@@ -7,8 +7,8 @@
  */
 import { Writable } from 'node:stream';
 import type { InstanceListing, MalformedEntry, InstanceRecord, ServiceListing } from '../index.js';
-import { writeDocument, type DataFormat } from './data.js';
-import type { OutputFormat } from './format.js';
+import { writeDocument, writeLine } from './data.js';
+import { isDataFormat, type OutputFormat } from './format.js';
 import type { Io } from './io.js';
 import { printerFor } from './printers.js';
 
@@ -34,8 +34,11 @@ export class LiveScreen {
   ) {}
 
   async show(frame: LiveFrame): Promise<void> {
-    if (this.format === 'json' || this.format === 'ndjson') {
-      writeDocument(this.io, this.format as DataFormat, 'services' in frame ? frame.services.services : items(frame.instances, frame.withMalformed));
+    if (isDataFormat(this.format)) {
+      const value = 'services' in frame ? frame.services.services : items(frame.instances, frame.withMalformed);
+      // json: one indented document per change (a JSON reader takes the stream); the others are streams already.
+      if (this.format === 'json') writeDocument(this.io, this.format, value);
+      else writeLine(this.io, value, this.format);
     } else if (this.io.stdoutIsTTY) {
       const revision = 'services' in frame ? frame.services.revision : frame.instances.revision;
       const time = new Date().toTimeString().slice(0, 8);

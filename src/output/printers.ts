@@ -9,9 +9,10 @@ import type { Printer } from './printer.js';
 export async function printerFor(format: OutputFormat, io: Io): Promise<Printer> {
   switch (format) {
     case 'json':
-      return new (await import('./json.js')).JsonPrinter(io, 'json');
     case 'ndjson':
-      return new (await import('./json.js')).JsonPrinter(io, 'ndjson');
+    case 'yaml':
+    case 'template':
+      return new (await import('./json.js')).JsonPrinter(io, format);
     case 'addr':
       return new (await import('./addr.js')).AddrPrinter(io);
     case 'table':

@@ -690,7 +690,7 @@ describe.concurrent('invalid input exits 2 before any request', () => {
     ['register --port abc', ['register', 'web', '--port', 'abc']],
     ['discover --meta without "="', ['discover', 'web', '--meta', 'zone']],
     ['register --meta without "="', ['register', 'web', '--port', '80', '--meta', 'zone']],
-    ['an unknown -o format', ['list', '-o', 'yaml']],
+    ['an unknown -o format', ['list', '-o', 'xml']],
     ['a malformed --timeout', ['list', '--timeout', '5x']],
     ['an unknown global option', ['--bogus', 'list']],
     ['an unknown command option', ['list', '--bogus']],

@@ -1,5 +1,6 @@
 /** `svcreg describe <service> <id>`: one entry in full, as stored, with its lease's time left. */
 import { Etcd3 } from 'etcd3';
+import { parse as parseYaml } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEtcd, type EtcdCluster } from '../harness/etcd.js';
 import { runCli, startCli } from '../harness/cli.js';
@@ -75,6 +76,14 @@ describe('describe', () => {
     expect(r.stdout).toContain('\\x1b[2J');
     expect(r.stdout).toContain('ok\\r\\nforged: line');
     await client.delete().key('/services/web/evil');
+  });
+
+  it('-o yaml and -o template see the same record as -o json', async () => {
+    await client.put('/services/web/y1').value(stored({ service_id: 'y1' }));
+    const yaml = await runCli(['describe', 'web', 'y1', '-o', 'yaml'], env);
+    expect(parseYaml(yaml.stdout)).toEqual(JSON.parse((await runCli(['describe', 'web', 'y1', '-o', 'json'], env)).stdout));
+    expect((await runCli(['describe', 'web', 'y1', '-o', 'template={{ key }} {{ ttl_left }}'], env)).stdout).toBe('/services/web/y1 ');
+    await client.delete().key('/services/web/y1');
   });
 
   it('exits 4 when nothing is stored at that key, and 2 for an id that is not one key segment', async () => {

@@ -3,6 +3,7 @@
  * from one read and the watch (never polling); redrawn in place on a terminal.
  */
 import { Etcd3 } from 'etcd3';
+import { parseAllDocuments } from 'yaml';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startEtcd, type EtcdCluster } from '../harness/etcd.js';
 import { startCli, type CliProcess } from '../harness/cli.js';
@@ -105,6 +106,15 @@ describe('list --watch', () => {
     expect(await rangesServed()).toBe(after);
     await client.put(`${prefix}web/w1`).value(value('web', 'w1', 1));
     expect((await printed(view, 2))[1]).toEqual([{ service: 'web', instances: 1, healthy: 1, malformed: 0 }]);
+  });
+
+  it('-o yaml streams one document per change', async () => {
+    const prefix = freshPrefix();
+    view = startCli(['list', '--watch', '-o', 'yaml'], env(prefix));
+    await view.waitFor(/^---\n\[\]\n/);
+    await client.put(`${prefix}web/w1`).value(value('web', 'w1', 1));
+    await view.waitFor(/service: web/);
+    expect(parseAllDocuments(view.stdout).map((d) => d.toJS())).toEqual([[], [{ service: 'web', instances: 1, healthy: 1, malformed: 0 }]]);
   });
 
   it('stops on SIGTERM and on SIGINT with exit 0', async () => {
