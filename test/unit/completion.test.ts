@@ -57,7 +57,7 @@ describe('what the typed words ask for', () => {
   });
 
   it('-o offers the output formats', () => {
-    expect(typed('-o', '').request.completing).toEqual({ kind: 'fixed', values: ['table', 'wide', 'json', 'ndjson', 'addr'] });
+    expect(typed('-o', '').request.completing).toEqual({ kind: 'fixed', values: ['table', 'wide', 'json', 'ndjson', 'yaml', 'template', 'addr'] });
   });
 
   it('an option that takes a file leaves the word to the shell', () => {
