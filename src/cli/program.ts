@@ -28,7 +28,7 @@ const version = (JSON.parse(readFileSync(new URL('../../package.json', import.me
 /** Builds the program; `run` parses argv and resolves to the exit code. */
 export function buildProgram(proc: Process, setResult: (code: Promise<number>) => void): Command {
   const program = new Command('svcreg')
-    .description('A service registry on etcd: register, list, discover, watch and purge service instances.')
+    .description('A service registry on etcd: register, list, discover, describe, watch and purge service instances; check the cluster with status.')
     .version(version, '-v, --version')
     .addOption(new Option('--endpoints <urls>', `etcd endpoints, comma-separated (default: ${DEFAULT_ENDPOINT}, or ETCDCTL_ENDPOINTS)`).env('SVCREG_ENDPOINTS'))
     .addOption(new Option('--prefix <prefix>', `key prefix (default: ${DEFAULT_PREFIX})`).env('SVCREG_PREFIX'))
@@ -63,7 +63,11 @@ Exit codes: 0 ok, 1 unexpected error, 2 invalid usage or input, 3 etcd unreachab
 Examples:
   svcreg register web --port 8080 --tag v1 -- node server.js
   svcreg discover web -o addr --pick random
-  svcreg list --instances -o json`,
+  svcreg list --instances -o json
+  svcreg list --watch
+  svcreg describe web web-1
+  svcreg status
+  source <(svcreg completion bash)`,
     );
 
   const action: Action = <A extends unknown[]>(load: (ctx: CommandContext, ...args: A) => Promise<number>) =>

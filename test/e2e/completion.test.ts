@@ -58,7 +58,7 @@ describe.each<ShellName>(['bash', 'zsh', 'fish'])('in %s', (shell) => {
   });
 
   it('completes the -o formats', async () => {
-    expect(sorted((await shells.complete(shell, 'svcreg -o ')).candidates)).toEqual(['addr', 'json', 'ndjson', 'table', 'wide']);
+    expect(sorted((await shells.complete(shell, 'svcreg -o ')).candidates)).toEqual(['addr', 'json', 'ndjson', 'table', 'template', 'wide', 'yaml']);
   });
 
   it('completes service names read from etcd, with the endpoints and prefix typed on the line', async () => {
