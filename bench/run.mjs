@@ -10,6 +10,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Etcd3 } from 'etcd3';
 import { freePort, healthy, scratchDir, spawnEtcd } from '../scripts/etcd-process.mjs';
+import { renderLatency } from './render-latency.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const SVCREG = join(root, 'bin', 'svcreg.cjs');
@@ -195,6 +196,14 @@ async function main() {
       name: '1,000 registrations in one process: RSS (MB)',
       measured_mb: Number(manyRss.toFixed(1)), cpu_percent: manyTicks, sockets, register_all_ms: Number(readyMs), deregister_all_ms: Number(deregMs), lost: Number(lostCount), met: null,
     });
+
+    log('render: registry change to file installed and --exec started (200 changes), and a render holding 10,000 instances');
+    const render = await renderLatency(endpoint);
+    // Issue 14's aim: within 2x of svcreg's own watch latency plus the write.
+    const renderGoal = 2 * svcregWatch.p50 + 1;
+    results.targets.push({ name: 'render put-to-exec p50 (ms)', measured_ms: render.p50_ms, goal_ms: Number(renderGoal.toFixed(1)), met: render.p50_ms <= renderGoal, render });
+    results.targets.push({ name: 'render put-to-exec p99 (ms)', measured_ms: render.p99_ms, met: null });
+    results.targets.push({ name: 'render holding 10,000 instances: RSS (MB)', measured_mb: render.rss_mb, met: null });
 
     if (LARGE > 0) {
       log(`seeding ${LARGE.toLocaleString()} instances under /large/`);

@@ -71,6 +71,13 @@ async function main() {
   const watcher = start('watch', process.execPath, [svcreg, 'watch'], env);
   await sleep(500);
 
+  step('keeping an nginx-style upstreams file rendered from the registry (svcreg render)');
+  const rendered = join(dataDir, 'upstreams.conf');
+  const render = start('render', process.execPath, [
+    svcreg, 'render', join(here, 'upstreams.liquid'), '--out', rendered, '--exec', `echo "installed ${rendered}:"; cat "$SVCREG_RENDERED"`,
+  ], env);
+  await render.waitFor(/installed/);
+
   step('registering user-service and order-service (svcreg register ... -- node ...)');
   const user = start('user-service', process.execPath, [
     svcreg, 'register', 'user-service', '--id', 'user-service-001', '--address', '127.0.0.1', '--port', String(userPort),
@@ -94,11 +101,12 @@ async function main() {
   process.stderr.write(client.stderr);
   if (client.status !== 0) throw new Error('the client failed');
 
-  step('order-service stops (SIGTERM): svcreg deregisters it at once');
+  step('order-service stops (SIGTERM): svcreg deregisters it at once, and the rendered file follows');
   order.kill('SIGTERM');
   await order.exited;
   await sleep(300);
   svcregRun(['discover', 'order-service'], env);
+  await sleep(500);
 
   step('shutting down');
   user.kill('SIGTERM');
@@ -106,6 +114,8 @@ async function main() {
   await sleep(300);
   watcher.kill('SIGINT');
   await watcher.exited;
+  render.kill('SIGTERM');
+  await render.exited;
 }
 
 async function cleanup() {

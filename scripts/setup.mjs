@@ -37,10 +37,12 @@ if (process.argv.includes('--etcd35')) {
 
 // Debian packages this run needs, by the command each provides. `--test` adds faketime
 // (libfaketime steps a registrant's wall clock in the clock tests) and zsh and fish (the
-// completion scripts are tested in each shell); `--bench` adds etcdctl (the benchmark's
-// yardstick) and GNU time (peak memory).
+// completion scripts are tested in each shell), nginx and prometheus (render's real
+// consumers); `--bench` adds etcdctl (the benchmark's yardstick) and GNU time (peak memory).
 const needed = [[process.env.ETCD_BIN ?? 'etcd', 'etcd-server']];
-if (process.argv.includes('--test')) needed.push(['faketime', 'faketime'], ['zsh', 'zsh'], ['fish', 'fish']);
+if (process.argv.includes('--test')) {
+  needed.push(['faketime', 'faketime'], ['zsh', 'zsh'], ['fish', 'fish'], ['nginx', 'nginx-light'], ['prometheus', 'prometheus']);
+}
 if (process.argv.includes('--bench')) needed.push(['etcdctl', 'etcd-client'], ['/usr/bin/time', 'time']);
 const missing = needed.filter(([cmd]) => !onPath(cmd)).map(([, pkg]) => pkg);
 if (missing.length > 0) {
@@ -53,4 +55,7 @@ if (missing.length > 0) {
   run('apt-get', ['install', '-y', '-qq', ...missing]);
   // etcd-server starts a system etcd on the default port; tests, demo and bench use their own.
   if (missing.includes('etcd-server')) spawnSync('sh', ['-c', 'systemctl stop etcd 2>/dev/null || service etcd stop 2>/dev/null || true'], { stdio: 'ignore' });
+  // So do nginx (port 80), prometheus (9090) and its node exporter (9100): the tests start their own on free loopback ports.
+  const services = [...(missing.includes('nginx-light') ? ['nginx'] : []), ...(missing.includes('prometheus') ? ['prometheus', 'prometheus-node-exporter'] : [])];
+  for (const service of services) spawnSync('sh', ['-c', `systemctl stop ${service} 2>/dev/null || service ${service} stop 2>/dev/null || true`], { stdio: 'ignore' });
 }

@@ -6,7 +6,7 @@
 import { closeSync, fstatSync, openSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
-import { replaceFile } from './atomic-write.js';
+import { replaceFile } from '../output/atomic-write.js';
 import type { ContextEntry } from '../commands/settings.js';
 import { parseDuration } from '../commands/options.js';
 // Leaf modules of the library, not index.ts: the file is read before the registry loads.

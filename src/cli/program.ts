@@ -15,6 +15,7 @@ import { commandContext, type Process } from './globals.js';
 import { defineList } from './list.js';
 import { definePurge } from './purge.js';
 import { defineRegister } from './register.js';
+import { defineRender } from './render.js';
 import { defineStatus } from './status.js';
 import { defineWatch } from './watch.js';
 // Leaf modules of the library, not index.ts: `--help` must not load the registry.
@@ -81,6 +82,7 @@ Examples:
   defineDiscover(program, action);
   defineDescribe(program, action);
   defineWatch(program, action);
+  defineRender(program, action);
   definePurge(program, action);
   defineStatus(program, action);
   defineContext(program, action);

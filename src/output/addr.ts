@@ -1,12 +1,10 @@
 /** `-o addr`: one `host:port` per line, for `curl $(svcreg discover web -o addr --pick random)`. */
-import { UsageError } from '../index.js';
+import { hostPort, UsageError } from '../index.js';
 import type { MalformedEntry, InstanceListing } from '../index.js';
 import type { Io } from './io.js';
 import type { Printer } from './printer.js';
 
-export function hostPort(address: string, port: number): string {
-  return address.includes(':') && !address.startsWith('[') ? `[${address}]:${port}` : `${address}:${port}`;
-}
+export { hostPort };
 
 export class AddrPrinter implements Printer {
   constructor(private readonly io: Io) {}

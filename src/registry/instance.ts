@@ -77,3 +77,8 @@ export function matchesFilter(instance: Instance, filter: InstanceFilter = {}): 
   }
   return true;
 }
+
+/** `host:port`, an IPv6 address in brackets: what a client connects to. */
+export function hostPort(address: string, port: number): string {
+  return address.includes(':') && !address.startsWith('[') ? `[${address}]:${port}` : `${address}:${port}`;
+}

@@ -1,9 +1,9 @@
 /**
- * The command of `register -- command`: one child process with inherited stdio, its
+ * The command of `register -- command` (and render's --check and --exec): one child process with inherited stdio, its
  * exit code as a shell would report it, and a SIGKILL for a child that outlives its
  * kill timeout.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
 import { constants } from 'node:os';
 
 /** SIGINT, SIGTERM and SIGHUP: the signals that stop svcreg and are passed on to the child. */
@@ -22,9 +22,12 @@ export class Child {
   private done = false;
   private killTimer: NodeJS.Timeout | undefined;
 
-  /** Starts `command` with `env`; `onStartError` hears why it could not be started. */
-  constructor(command: string[], env: NodeJS.ProcessEnv, onStartError: (err: Error) => void) {
-    this.process = spawn(command[0], command.slice(1), { stdio: 'inherit', env });
+  /**
+   * Starts `command` with `env`; `onStartError` hears why it could not be started.
+   * `stdio` is inherited unless told (render's commands write to stderr: stdout is data).
+   */
+  constructor(command: string[], env: NodeJS.ProcessEnv, onStartError: (err: Error) => void, stdio: StdioOptions = 'inherit') {
+    this.process = spawn(command[0], command.slice(1), { stdio, env });
     this.exited = new Promise<number>((resolve) => {
       this.process.on('error', (err) => {
         // Only a failed start has no PID; other errors (a failed kill) are followed by 'exit' or nothing to wait for.

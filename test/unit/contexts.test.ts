@@ -4,7 +4,7 @@ import { chmodSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { replaceFile } from '../../src/cli/atomic-write.js';
+import { replaceFile } from '../../src/output/atomic-write.js';
 import { configPath, readConfig } from '../../src/cli/config.js';
 import { contextEntry, resolveSettings, selectContext, type Given } from '../../src/cli/settings.js';
 import type { ContextEntry } from '../../src/commands/settings.js';
