@@ -36,12 +36,13 @@ if (process.argv.includes('--etcd35')) {
 }
 
 // Debian packages this run needs, by the command each provides. `--test` adds faketime
-// (libfaketime steps a registrant's wall clock in the clock tests) and zsh and fish (the
+// (libfaketime steps a registrant's wall clock in the clock tests), zsh and fish (the
 // completion scripts are tested in each shell), nginx and prometheus (render's real
-// consumers); `--bench` adds etcdctl (the benchmark's yardstick) and GNU time (peak memory).
+// consumers) and etcdctl (the reference `watch -- command` handlers are compared with);
+// `--bench` adds etcdctl (the benchmark's yardstick) and GNU time (peak memory).
 const needed = [[process.env.ETCD_BIN ?? 'etcd', 'etcd-server']];
 if (process.argv.includes('--test')) {
-  needed.push(['faketime', 'faketime'], ['zsh', 'zsh'], ['fish', 'fish'], ['nginx', 'nginx-light'], ['prometheus', 'prometheus']);
+  needed.push(['faketime', 'faketime'], ['zsh', 'zsh'], ['fish', 'fish'], ['nginx', 'nginx-light'], ['prometheus', 'prometheus'], ['etcdctl', 'etcd-client']);
 }
 if (process.argv.includes('--bench')) needed.push(['etcdctl', 'etcd-client'], ['/usr/bin/time', 'time']);
 const missing = needed.filter(([cmd]) => !onPath(cmd)).map(([, pkg]) => pkg);

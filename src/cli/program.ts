@@ -81,7 +81,7 @@ Examples:
   defineList(program, action);
   defineDiscover(program, action);
   defineDescribe(program, action);
-  defineWatch(program, action);
+  defineWatch(program, action, proc.argv);
   defineRender(program, action);
   definePurge(program, action);
   defineStatus(program, action);

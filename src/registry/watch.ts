@@ -42,6 +42,12 @@ export interface ChangeEvent {
   record?: InstanceRecord;
   /** For a PUT of a malformed value: the entry as `list` would report it. */
   malformed?: MalformedEntry;
+  /**
+   * What etcd sent, as `etcdctl watch -- cmd` hands it to its command: the key's and the
+   * value's bytes (no value for a DELETE), and the revision of the response that carried
+   * the event (the store's when it was sent; the read's, after a resync).
+   */
+  sent?: { key: Buffer; value: Buffer; revision: number };
 }
 
 /** Why a watch resynced: the history it missed is gone. */
@@ -98,6 +104,7 @@ function changeEvent(
   type: 'PUT' | 'DELETE',
   kv: RawKeyValue,
   prevKv: RawKeyValue | null | undefined,
+  sentRevision: number,
 ): ChangeEvent {
   const entry = classify(registryPrefix, kv);
   const where = entry.ok ? entry.record : entry.malformed;
@@ -109,6 +116,8 @@ function changeEvent(
     revision: Number(kv.mod_revision),
     instance: type === 'PUT' && entry.ok ? stripRecord(entry.record) : null,
     prev: decodeValue(registryPrefix, prevKv),
+    // Copies: a decoded value is a view into the whole response it came in.
+    sent: { key: Buffer.from(kv.key), value: type === 'PUT' ? Buffer.from(kv.value) : Buffer.alloc(0), revision: sentRevision },
   };
   if (type === 'PUT' && entry.ok) event.record = entry.record;
   if (type === 'PUT' && !entry.ok) {
@@ -228,7 +237,7 @@ export async function* watchPrefix(
           const changed = ev.kv.key.toString();
           if (state.delivered(revision, changed)) continue;
           const type = ev.type === 'Delete' ? 'DELETE' : 'PUT';
-          yield changeEvent(registryPrefix, type, ev.kv, ev.prev_kv ?? state.previous(changed));
+          yield changeEvent(registryPrefix, type, ev.kv, ev.prev_kv ?? state.previous(changed), Number(response.header.revision));
           state.record(revision, changed, type === 'DELETE' ? null : ev.kv);
           if (signal?.aborted) return;
         }
@@ -297,7 +306,7 @@ async function* resync(
   for (const change of changes) {
     // Deletions have no revision of their own left: they are dated at the read.
     const kv = change.type === 'DELETE' ? { ...change.kv, mod_revision: String(snap.revision) } : change.kv;
-    yield { ...changeEvent(registryPrefix, change.type, kv, change.prev), resync: true };
+    yield { ...changeEvent(registryPrefix, change.type, kv, change.prev, snap.revision), resync: true };
   }
   state.reset(snap.revision, snap.kvs);
 }

@@ -162,7 +162,7 @@ export class Renderer {
   /** Runs an operator's shell line with SVCREG_RENDERED set; its output goes to stderr (stdout is data). */
   private shell(command: string, rendered: string): Promise<number> {
     const env = { ...process.env, SVCREG_RENDERED: rendered };
-    return new Child(['sh', '-c', command], env, (err) => warn(this.options.io, `cannot run sh: ${err.message}`), ['ignore', 2, 2]).exited;
+    return new Child(['sh', '-c', command], env, (err) => warn(this.options.io, `cannot run sh: ${err.message}`), { stdio: ['ignore', 2, 2] }).exited;
   }
 }
 

@@ -1,6 +1,7 @@
 /**
- * The command of `register -- command`, found before anything is registered, so a
- * typo is never advertised: exit 127, as a shell says "command not found".
+ * The command of `register -- command` (or `watch -- command`), found before anything is
+ * registered (or watched), so a typo is never advertised: exit 127, as a shell says
+ * "command not found".
  */
 import { accessSync, constants, statSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
@@ -9,9 +10,12 @@ import { SvcregError } from '../registry/errors.js';
 /** The command cannot be started: it does not exist, or is not an executable file. */
 export class CommandNotFoundError extends SvcregError {}
 
-/** Checks that `name` can be run, looking it up in `path` as execvp does when it has no `/`. */
-export function resolveCommand(name: string, path = process.env.PATH ?? ''): void {
-  const hint = 'nothing was registered; check the command name and PATH';
+/**
+ * Checks that `name` can be run, looking it up in `path` as execvp does when it has no `/`;
+ * `notDone` says what was not done for it, in the hint.
+ */
+export function resolveCommand(name: string, notDone = 'nothing was registered', path = process.env.PATH ?? ''): void {
+  const hint = `${notDone}; check the command name and PATH`;
   if (name.includes('/')) {
     const problem = executableProblem(name);
     if (problem) throw new CommandNotFoundError(`cannot run ${name}: ${problem}`, hint);
