@@ -11,7 +11,23 @@ import { build } from 'esbuild';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const out = join(root, 'dist', 'cli');
+// Libraries only some runs need (-o yaml, -o template, render): each in a file of its own
+// beside the bundle, required on first use, so every other start reads 200 KB less.
+const VENDORED = ['yaml', 'liquidjs'];
+await Promise.all(
+  VENDORED.map((name) =>
+    build({ entryPoints: [name], outfile: join(out, 'vendor', `${name}.cjs`), bundle: true, platform: 'node', target: 'node20', format: 'cjs', minify: true, legalComments: 'none', logLevel: 'warning' }),
+  ),
+);
+const vendored = {
+  name: 'vendored',
+  setup(b) {
+    // The bundle runs with the loader's require, which resolves from dist/cli/.
+    b.onResolve({ filter: new RegExp(`^(${VENDORED.join('|')})$`) }, (args) => ({ path: `./vendor/${args.path}.cjs`, external: true }));
+  },
+};
 await build({
+  plugins: [vendored],
   entryPoints: [join(root, 'src', 'main.ts')],
   outfile: join(out, 'svcreg.cjs'),
   bundle: true,
