@@ -143,6 +143,8 @@ export class Renderer {
       if (this.options.check !== undefined) {
         const code = await this.shell(this.options.check, staged.path);
         if (code !== 0) {
+          // Gone before it is reported: whoever reads the report finds nothing staged.
+          staged.discard();
           warn(io, `--check exited with ${code}: ${out} not changed (revision ${listing.revision} not installed)`);
           return false;
         }
