@@ -53,15 +53,7 @@ export interface ContextLimits {
 export async function commandContext(cmd: Command, proc: Process, limits: ContextLimits = {}): Promise<CommandContext> {
   const g = cmd.optsWithGlobals() as GlobalOptions;
   const io = processIo(g.color);
-  const format = (allowed: readonly OutputFormat[]) => {
-    try {
-      return parseOutput(g.output, allowed);
-    } catch (err) {
-      // A bad value from the environment is named as such: nothing typed on the command line is wrong.
-      if (!(err instanceof UsageError) || cmd.getOptionValueSourceWithGlobals('output') !== 'env') throw err;
-      throw new UsageError(err.message.replace(/^invalid output format .*? for/, `invalid SVCREG_OUTPUT ${JSON.stringify(g.output)} for`), `unset it, or pass -o: ${err.hint}`);
-    }
-  };
+  const format = (allowed: readonly OutputFormat[]) => parseOutput(g.output, allowed, cmd.getOptionValueSourceWithGlobals('output') === 'env');
   const base = { io, format, onSignal: proc.onSignal, onStdoutClosed: proc.onStdoutClosed };
   if (configOnly.has(cmd)) {
     return {

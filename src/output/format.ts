@@ -43,12 +43,15 @@ function readTemplateFile(path: string): string {
 /**
  * Checks `-o` against the formats the command supports. A template is read and
  * compiled here, so one that does not parse fails before any request. The data format
- * chosen (and its template) is what data.ts writes with.
+ * chosen (and its template) is what data.ts writes with. `fromEnv`: the text came from
+ * SVCREG_OUTPUT, and a format that does not fit is named as such (nothing typed is wrong).
  */
-export function parseOutput(text: string | undefined, allowed: readonly OutputFormat[]): OutputFormat {
+export function parseOutput(text: string | undefined, allowed: readonly OutputFormat[], fromEnv = false): OutputFormat {
   const { format, spelling, argument } = split(text ?? 'table');
   if (!allowed.includes(format as OutputFormat)) {
-    throw new UsageError(`invalid output format ${JSON.stringify(spelling)} for this command`, `use one of: ${allowed.map(spelled).join(', ')}`);
+    const choices = allowed.map(spelled).join(', ');
+    if (fromEnv) throw new UsageError(`invalid SVCREG_OUTPUT ${JSON.stringify(text)} for this command`, `unset it, or pass -o with one of: ${choices}`);
+    throw new UsageError(`invalid output format ${JSON.stringify(spelling)} for this command`, `use one of: ${choices}`);
   }
   const chosen = format as OutputFormat;
   let template;

@@ -69,7 +69,8 @@ export class JsonPrinter implements Printer {
   }
 }
 
-function withMalformedByKey(listing: InstanceListing): (InstanceRecord | MalformedEntry)[] {
+/** Instances and malformed entries in one list, in key order: what `list --instances -o json` prints. */
+export function withMalformedByKey(listing: InstanceListing): (InstanceRecord | MalformedEntry)[] {
   return [...listing.instances, ...listing.malformed].sort((a, b) => (a.key < b.key ? -1 : 1));
 }
 

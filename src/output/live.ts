@@ -6,9 +6,10 @@
  * between; data formats print one document per listing (one line each with ndjson).
  */
 import { Writable } from 'node:stream';
-import type { InstanceListing, MalformedEntry, InstanceRecord, ServiceListing } from '../index.js';
+import type { InstanceListing, ServiceListing } from '../index.js';
 import { writeDocument, writeLine } from './data.js';
 import { isDataFormat, type OutputFormat } from './format.js';
+import { withMalformedByKey } from './json.js';
 import type { Io } from './io.js';
 import { printerFor } from './printers.js';
 
@@ -35,7 +36,7 @@ export class LiveScreen {
 
   async show(frame: LiveFrame): Promise<void> {
     if (isDataFormat(this.format)) {
-      const value = 'services' in frame ? frame.services.services : items(frame.instances, frame.withMalformed);
+      const value = 'services' in frame ? frame.services.services : frame.withMalformed ? withMalformedByKey(frame.instances) : frame.instances.instances;
       // json: one indented document per change (a JSON reader takes the stream); the others are streams already.
       if (this.format === 'json') writeDocument(this.io, this.format, value);
       else writeLine(this.io, value, this.format);
@@ -72,10 +73,4 @@ export class LiveScreen {
     if ('services' in frame) printer.services(frame.services);
     else printer.instances(frame.instances, frame.withMalformed);
   }
-}
-
-/** Instances and, when asked, malformed entries, in key order: what `list --instances -o json` prints. */
-function items(listing: InstanceListing, withMalformed: boolean): (InstanceRecord | MalformedEntry)[] {
-  if (!withMalformed) return listing.instances;
-  return [...listing.instances, ...listing.malformed].sort((a, b) => (a.key < b.key ? -1 : 1));
 }

@@ -5,24 +5,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fill, raiseAlarm, SMALL_QUOTA } from '../harness/alarms.js';
 import { enableAuth } from '../harness/auth.js';
 import { runCli } from '../harness/cli.js';
+import type { EndpointStatus } from '../../src/index.js';
 import { startEtcd, type EtcdCluster, type EtcdMember } from '../harness/etcd.js';
 
-interface Row {
-  endpoint: string;
-  reachable: boolean;
-  error: string | null;
-  member_id: string | null;
-  version: string | null;
-  is_leader: boolean | null;
-  leader_id: string | null;
-  db_size: number | null;
-  db_size_in_use: number | null;
-  revision: number | null;
-  raft_term: number | null;
-  raft_index: number | null;
-  alarms: string[] | null;
-  round_trip_ms: number | null;
-}
+type Row = EndpointStatus;
 
 /** `status -o json` through `endpoints`, in that order. */
 async function status(endpoints: string[], extra: string[] = [], env: Record<string, string> = {}) {

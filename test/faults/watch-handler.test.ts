@@ -70,13 +70,7 @@ describe('watch -- command under faults', () => {
     const watch = await watching(['--endpoints', proxy.url, '--prefix', prefix, '--timeout', '1s', 'watch', ...recorder(log)]);
     // Paced near what a handler per event keeps up with (each is a process), so cuts come both live and behind.
     const w = writer(raw, prefix, 4);
-    for (let round = 0; round < 6; round++) {
-      await sleep(400);
-      if (round % 2 === 0) proxy.cut();
-      else proxy.blackhole();
-      await sleep(700);
-      proxy.restore();
-    }
+    await proxy.flap();
     while (w.state.ok < 600) await sleep(100);
     const { last } = await w.finish();
     // A write whose answer a cut lost may still have committed: the truth runs to etcd's revision now.

@@ -70,13 +70,7 @@ describe('one etcd behind a proxy', () => {
     const from = (await currentRevision(raw)) + 1;
     const watch = await etcd.startWatching(() => cli(['--endpoints', proxy.url, '--prefix', prefix, '--timeout', '1s', 'watch', '-o', 'ndjson']));
     const w = writer(raw, prefix);
-    for (let round = 0; round < 6; round++) {
-      await sleep(400);
-      if (round % 2 === 0) proxy.cut();
-      else proxy.blackhole();
-      await sleep(700);
-      proxy.restore();
-    }
+    await proxy.flap();
     while (w.state.ok < 3000) await sleep(100);
     const { last } = await w.finish();
     proxy.restore();

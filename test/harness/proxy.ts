@@ -71,6 +71,17 @@ export class TcpProxy {
     this.mode = 'pass';
   }
 
+  /** Six faults in a row, 400 ms apart: each 700 ms long, cut and blackholed in turn. */
+  async flap(): Promise<void> {
+    for (let round = 0; round < 6; round++) {
+      await new Promise((r) => setTimeout(r, 400));
+      if (round % 2 === 0) this.cut();
+      else this.blackhole();
+      await new Promise((r) => setTimeout(r, 700));
+      this.restore();
+    }
+  }
+
   close(): Promise<void> {
     for (const s of this.sockets) s.destroy();
     return new Promise((resolve) => this.server.close(() => resolve()));
