@@ -6,7 +6,7 @@
  * between; data formats print one document per listing (one line each with ndjson).
  */
 import { Writable } from 'node:stream';
-import type { InstanceListing, ServiceListing } from '../index.js';
+import type { InstanceListing, InstanceRecord, MalformedEntry, ServiceListing } from '../index.js';
 import { writeDocument, writeLine } from './data.js';
 import { isDataFormat, type OutputFormat } from './format.js';
 import { withMalformedByKey } from './json.js';
@@ -43,10 +43,12 @@ export class LiveScreen {
     } else if (this.io.stdoutIsTTY) {
       const revision = 'services' in frame ? frame.services.revision : frame.instances.revision;
       const time = new Date().toTimeString().slice(0, 8);
-      const lines = [`svcreg ${this.title}: revision ${revision} at ${time} (Ctrl-C to stop)`, '', ...(await this.render(frame)).split('\n').slice(0, -1)];
-      // A frame taller than the terminal would scroll, and the next one would not overwrite it.
+      // A frame taller than the terminal would scroll, and the next one would not overwrite it;
+      // and only what fits is drawn: a 100,000-instance table is not built to show 30 rows of it.
       const rows = (this.io.stdout as { rows?: number }).rows ?? Infinity;
-      if (lines.length > rows - 1) lines.splice(rows - 2, Infinity, `(${lines.length - rows + 2} more lines: a taller terminal, or -o json, shows them)`);
+      const { shown, hidden } = fitted(frame, Math.max(1, rows - 5));
+      const lines = [`svcreg ${this.title}: revision ${revision} at ${time} (Ctrl-C to stop)`, '', ...(await this.render(shown)).split('\n').slice(0, -1)];
+      if (hidden > 0) lines.push(`(${hidden} more rows: a taller terminal, or -o json, shows them)`);
       this.io.stdout.write(`${this.frames === 0 ? CLEAR : HOME}${lines.join(`${CLEAR_LINE}\n`)}${CLEAR_LINE}\n${CLEAR_BELOW}`);
     } else {
       if (this.frames > 0) this.io.stdout.write('\n');
@@ -73,4 +75,17 @@ export class LiveScreen {
     if ('services' in frame) printer.services(frame.services);
     else printer.instances(frame.instances, frame.withMalformed);
   }
+}
+
+/** The first `room` rows of a frame, in the order the table shows them, and how many are left out. */
+function fitted(frame: LiveFrame, room: number): { shown: LiveFrame; hidden: number } {
+  if ('services' in frame) {
+    const { services } = frame.services;
+    return { shown: { services: { ...frame.services, services: services.slice(0, room) } }, hidden: Math.max(0, services.length - room) };
+  }
+  const rows = frame.withMalformed ? withMalformedByKey(frame.instances) : frame.instances.instances;
+  const first = rows.slice(0, room);
+  const instances = first.filter((e): e is InstanceRecord => e.malformed !== true);
+  const malformed = first.filter((e): e is MalformedEntry => e.malformed === true);
+  return { shown: { ...frame, instances: { ...frame.instances, instances, malformed } }, hidden: Math.max(0, rows.length - room) };
 }
