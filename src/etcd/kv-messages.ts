@@ -2,7 +2,7 @@
  * etcd's KV messages (etcdserverpb, rpc.proto): RangeRequest/RangeResponse for reads and
  * listings, TxnRequest/TxnResponse for registrations and purges.
  */
-import { decodeHeader, decodeKeyValue, LENGTH_DELIMITED, Reader, VARINT, Writer } from './protobuf.js';
+import { decodeHeader, decodeKeyValue, LENGTH_DELIMITED, Reader, tag, VARINT, Writer } from './protobuf.js';
 import type { Compare, RangeRequest, RangeResponse, RawKeyValue, RequestOp, TxnRequest, TxnResponse } from './transport.js';
 
 /** RangeRequest: key = 1, range_end = 2, limit = 3, revision = 4, keys_only = 8, count_only = 9. */
@@ -14,16 +14,21 @@ export function encodeRangeRequest(r: RangeRequest): Buffer {
   return rangeRequest(r).finish();
 }
 
+const RANGE_HEADER = tag(1, LENGTH_DELIMITED);
+const RANGE_KV = tag(2, LENGTH_DELIMITED);
+const RANGE_MORE = tag(3, VARINT);
+const RANGE_COUNT = tag(4, VARINT);
+
 /** RangeResponse: header = 1, kvs = 2, more = 3, count = 4. */
 function decodeRange(r: Reader): RangeResponse {
   const res: RangeResponse = { revision: '0', kvs: [], more: false, count: '0' };
   while (r.more()) {
-    const [field, wire] = r.field();
-    if (field === 2 && wire === LENGTH_DELIMITED) res.kvs.push(decodeKeyValue(r.message()));
-    else if (field === 1 && wire === LENGTH_DELIMITED) res.revision = decodeHeader(r.message()).revision;
-    else if (field === 3 && wire === VARINT) res.more = r.bool();
-    else if (field === 4 && wire === VARINT) res.count = r.varintString();
-    else r.skip(wire);
+    const t = r.tag();
+    if (t === RANGE_KV) res.kvs.push(r.embedded(decodeKeyValue));
+    else if (t === RANGE_HEADER) res.revision = decodeHeader(r.message()).revision;
+    else if (t === RANGE_MORE) res.more = r.bool();
+    else if (t === RANGE_COUNT) res.count = r.varintString();
+    else r.skip(t & 7);
   }
   return res;
 }

@@ -98,7 +98,7 @@ export class Reader {
   constructor(
     private readonly buf: Buffer,
     public pos = 0,
-    private readonly end = buf.length,
+    private end = buf.length,
   ) {}
 
   more(): boolean {
@@ -111,8 +111,19 @@ export class Reader {
     return [t >>> 3, t & 7];
   }
 
+  /** The next field's tag, `tag(field, wire)`: for the decoders of the many messages of a listing, which allocate nothing per field. */
+  tag(): number {
+    return this.varint();
+  }
+
   /** A varint as a decimal string: int64 ids (leases) exceed 2^53. `unsigned` for uint64 (cluster ids). */
   varintString(unsigned = false): string {
+    const first = this.buf[this.pos];
+    // Most revisions, flags and leases of 0: one byte.
+    if (first < 0x80 && this.pos < this.end) {
+      this.pos++;
+      return String(first);
+    }
     let lo = 0;
     let shift = 0;
     let b: number;
@@ -142,6 +153,12 @@ export class Reader {
 
   /** A varint known to be small: a tag, a length, a flag, a TTL. */
   varint(): number {
+    const first = this.buf[this.pos];
+    // Tags and most lengths: one byte. (Past the end, `first` is undefined and the loop below throws.)
+    if (first < 0x80 && this.pos < this.end) {
+      this.pos++;
+      return first;
+    }
     let n = 0;
     let shift = 0;
     let b: number;
@@ -180,6 +197,22 @@ export class Reader {
     return inner;
   }
 
+  /**
+   * An embedded message, read by `decode` on this reader held to the message's bytes:
+   * message() without a reader per message, for the thousands of KeyValues of a page.
+   */
+  embedded<T>(decode: (r: Reader) => T): T {
+    const length = this.varint();
+    const outer = this.end;
+    const end = this.pos + length;
+    if (end > outer) throw new Error('protobuf: a field runs past the end of its message');
+    this.end = end;
+    const value = decode(this);
+    this.pos = end;
+    this.end = outer;
+    return value;
+  }
+
   skip(wire: number): void {
     if (wire === VARINT) this.varintString();
     else if (wire === LENGTH_DELIMITED) {
@@ -198,17 +231,26 @@ export class Reader {
   }
 }
 
+/** A field's tag, as it precedes the field on the wire. */
+export const tag = (field: number, wire: number): number => (field << 3) | wire;
+
+const KV_KEY = tag(1, LENGTH_DELIMITED);
+const KV_CREATE_REVISION = tag(2, VARINT);
+const KV_MOD_REVISION = tag(3, VARINT);
+const KV_VALUE = tag(5, LENGTH_DELIMITED);
+const KV_LEASE = tag(6, VARINT);
+
 /** mvccpb.KeyValue: key = 1, create_revision = 2, mod_revision = 3, version = 4, value = 5, lease = 6. */
 export function decodeKeyValue(r: Reader): RawKeyValue {
   const kv: RawKeyValue = { key: EMPTY, value: EMPTY, lease: '0', create_revision: '0', mod_revision: '0' };
   while (r.more()) {
-    const [field, wire] = r.field();
-    if (field === 1 && wire === LENGTH_DELIMITED) kv.key = r.bytes();
-    else if (field === 5 && wire === LENGTH_DELIMITED) kv.value = r.bytes();
-    else if (field === 2 && wire === VARINT) kv.create_revision = r.varintString();
-    else if (field === 3 && wire === VARINT) kv.mod_revision = r.varintString();
-    else if (field === 6 && wire === VARINT) kv.lease = r.varintString();
-    else r.skip(wire);
+    const t = r.tag();
+    if (t === KV_KEY) kv.key = r.bytes();
+    else if (t === KV_VALUE) kv.value = r.bytes();
+    else if (t === KV_CREATE_REVISION) kv.create_revision = r.varintString();
+    else if (t === KV_MOD_REVISION) kv.mod_revision = r.varintString();
+    else if (t === KV_LEASE) kv.lease = r.varintString();
+    else r.skip(t & 7);
   }
   return kv;
 }

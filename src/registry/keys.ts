@@ -14,14 +14,18 @@ export const MAX_SEGMENT_LENGTH = 253;
 const CONTROL_CHARS = /[\u0000-\u001f\u007f-\u009f]/;
 // Half of a surrogate pair: it cannot be encoded, so two different names would share one key.
 const LONE_SURROGATE = /\p{Cs}/u;
+// Either of the two above, or half of a pair that is whole: one quick scan, before the exact ones.
+const SUSPECT = /[\u0000-\u001f\u007f-\u009f\ud800-\udfff]/;
 
 /** Why `value` is not a valid key segment, or undefined when it is. */
 export function segmentProblem(value: string): string | undefined {
   if (value.length === 0) return 'is empty';
   if (value === '.' || value === '..') return `may not be "${value}"`;
   if (value.includes('/')) return 'may not contain "/"';
-  if (CONTROL_CHARS.test(value)) return 'may not contain control characters';
-  if (LONE_SURROGATE.test(value)) return 'is not valid Unicode';
+  if (SUSPECT.test(value)) {
+    if (CONTROL_CHARS.test(value)) return 'may not contain control characters';
+    if (LONE_SURROGATE.test(value)) return 'is not valid Unicode';
+  }
   if (value.length > MAX_SEGMENT_LENGTH) return `is longer than ${MAX_SEGMENT_LENGTH} characters`;
   return undefined;
 }

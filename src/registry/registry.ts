@@ -15,7 +15,7 @@ import { Registration, type RegisterOptions } from './registration.js';
 import { addTimesToLive } from './lease-ttl.js';
 import { instanceIds, serviceNames } from './names.js';
 import { deleteUnchanged, type PurgeEntry, type PurgeResult } from './purge.js';
-import { readPages, readPrefix, type ReadOptions } from './snapshot.js';
+import { PAGE_SIZE, readPages, readPrefix, type ReadOptions } from './snapshot.js';
 import { watchPrefix, type WatchEvent, type WatchOptions } from './watch.js';
 
 /** For long listings and purges: called after each page read or entry deleted, with the total so far. */
@@ -112,11 +112,17 @@ export class Registry {
     const conn = await this.conn();
     let read = 0;
     for await (const page of readPages(conn, this.prefix, { large: true })) {
-      read += page.kvs.length;
-      options.onProgress?.(read);
-      const listing = classifySnapshot(this.prefix, page);
-      if (options.timeToLive) await addTimesToLive(conn, [...listing.instances, ...listing.malformed]);
-      yield listing;
+      // Handed on PAGE_SIZE at a time, however large etcd's pages: what is held at once stays small.
+      for (let from = 0; from === 0 || from < page.kvs.length; from += PAGE_SIZE) {
+        const kvs = page.kvs.slice(from, from + PAGE_SIZE);
+        read += kvs.length;
+        options.onProgress?.(read);
+        const listing = classifySnapshot(this.prefix, { revision: page.revision, kvs });
+        if (options.timeToLive) await addTimesToLive(conn, [...listing.instances, ...listing.malformed]);
+        yield listing;
+        // A turn of the event loop: the next page, asked for already, streams in meanwhile.
+        await new Promise(setImmediate);
+      }
     }
   }
 

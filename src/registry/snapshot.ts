@@ -7,6 +7,13 @@ import { prefixRangeEnd } from './keys.js';
 import type { RawKeyValue } from '../etcd/transport.js';
 
 export const PAGE_SIZE = 5000;
+/**
+ * The pages of a large read: a small first page, so the listing starts at once, then large
+ * ones. A page costs etcd time for the whole rest of the range, not only for the keys it
+ * returns (measured on 100,000 keys: a page of 1,000 took 30-50 ms, one of 5,000 about as
+ * long); reading and decoding all 100,000 took 990 ms in pages of 5,000, 610 ms in 20,000.
+ */
+export const LARGE_PAGES = { first: 1000, rest: 20_000 };
 
 export interface ReadOptions {
   /** Read at this revision (default: now). */
@@ -28,17 +35,18 @@ export interface Snapshot {
  */
 export async function* readPages(conn: Connection, prefix: string, options: ReadOptions = {}): AsyncGenerator<Snapshot> {
   const rangeEnd = prefixRangeEnd(Buffer.from(prefix));
-  const read = (from: Buffer, revision: number) =>
+  const read = (from: Buffer, revision: number, limit: number) =>
     conn.call('read', (t, deadline) => {
-      const request = { key: from, range_end: rangeEnd, limit: PAGE_SIZE, revision, keys_only: options.keysOnly };
+      const request = { key: from, range_end: rangeEnd, limit, revision, keys_only: options.keysOnly };
       return options.large ? t.listPage(request, deadline) : t.range(request, deadline);
     });
-  let page = await read(Buffer.from(prefix), options.revision ?? 0);
+  const limit = options.large ? LARGE_PAGES.rest : PAGE_SIZE;
+  let page = await read(Buffer.from(prefix), options.revision ?? 0, options.large ? LARGE_PAGES.first : PAGE_SIZE);
   const revision = options.revision || Number(page.revision);
   for (;;) {
     const last = page.kvs.at(-1);
     // The next page starts just after the last key read; etcd prepares it while the caller handles this one.
-    const next = page.more && last ? read(Buffer.concat([last.key, Buffer.from([0])]), revision) : undefined;
+    const next = page.more && last ? read(Buffer.concat([last.key, Buffer.from([0])]), revision, limit) : undefined;
     next?.catch(() => undefined); // awaited below, unless the caller stops early
     yield { revision, kvs: page.kvs };
     if (!next) return;
