@@ -26,8 +26,23 @@ const vendored = {
     b.onResolve({ filter: new RegExp(`^(${VENDORED.join('|')})$`) }, (args) => ({ path: `./vendor/${args.path}.cjs`, external: true }));
   },
 };
+// commander requires child_process as it loads, for executable subcommands (svcreg has
+// none): a stand-in that requires it on first use keeps child_process, and the net and
+// stream modules it loads, out of --help and of every command that never spawns.
+const lazyChildProcess = {
+  name: 'lazy-child-process',
+  setup(b) {
+    b.onResolve({ filter: /^node:child_process$/ }, (args) =>
+      /[\\/]node_modules[\\/]commander[\\/]/.test(args.importer) ? { path: 'child_process', namespace: 'lazy' } : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: 'lazy' }, () => ({
+      contents: "module.exports = new Proxy({}, { get: (_, name) => require('node:child_process')[name] });",
+      loader: 'js',
+    }));
+  },
+};
 await build({
-  plugins: [vendored],
+  plugins: [vendored, lazyChildProcess],
   entryPoints: [join(root, 'src', 'main.ts')],
   outfile: join(out, 'svcreg.cjs'),
   bundle: true,

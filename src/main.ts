@@ -53,9 +53,19 @@ const proc: Process = {
   opened: (registry) => registries.push(registry),
 };
 
+/**
+ * Whether stdout and stderr may hold output still to flush at exit. Not after --help or
+ * --version alone: they write at once (writeStdoutNow) and never open either stream.
+ */
+let streamsOpened = true;
+
 async function main(): Promise<number> {
   let result: Promise<number> | undefined;
-  const program = buildProgram(proc, (r) => (result = r));
+  const program = buildProgram(proc, (r) => {
+    result = r;
+    // Errors of a write are emitted a tick later, so a command's first write is covered.
+    process.stdout.on('error', onStdoutError);
+  });
   try {
     await program.parseAsync([...proc.argv], { from: 'user' });
     if (!result) {
@@ -64,6 +74,10 @@ async function main(): Promise<number> {
     }
     return await result;
   } catch (err) {
+    if (err instanceof CommanderError && err.exitCode === 0 && !result) {
+      streamsOpened = false; // help or the version, already written
+      return 0;
+    }
     const code = exitCodeOf(err);
     // commander has already printed its own message.
     if (!(err instanceof CommanderError)) {
@@ -81,10 +95,10 @@ async function main(): Promise<number> {
   }
 }
 
-process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+function onStdoutError(err: NodeJS.ErrnoException): void {
   if (err.code === 'EPIPE') onStdoutClosed();
   else process.stderr.write(`svcreg: error: cannot write to stdout: ${err.message}\n`);
-});
+}
 
 /** Resolves once everything written to `stream` so far has been handed to the OS. */
 function flushed(stream: NodeJS.WriteStream): Promise<void> {
@@ -99,7 +113,7 @@ async function run(): Promise<void> {
   const code = await main();
   // Writes to a pipe are queued when the reader is slower: exiting at once would cut the
   // end off a large listing on its way to `jq`.
-  await Promise.all([flushed(process.stdout), flushed(process.stderr)]);
+  if (streamsOpened) await Promise.all([flushed(process.stdout), flushed(process.stderr)]);
   process.exit(code);
 }
 

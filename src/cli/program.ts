@@ -5,6 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
+import { mayBeTerminal, writeStdoutNow } from '../output/io.js';
 import type { CommandContext } from '../commands/context.js';
 import type { Action } from './action.js';
 import { defineCompletion } from './completion.js';
@@ -50,7 +51,13 @@ export function buildProgram(proc: Process, setResult: (code: Promise<number>) =
     .option('--debug', 'print stack traces on errors')
     .showHelpAfterError('(run svcreg --help for usage)')
     // commander's own errors ("error: unknown option") look like ours.
-    .configureOutput({ outputError: (text, write) => write(`svcreg: ${text}`) })
+    .configureOutput({
+      // Help and the version without opening process.stdout unless it may be a terminal (see writeStdoutNow).
+      writeOut: writeStdoutNow,
+      getOutHelpWidth: () => (mayBeTerminal(1) && process.stdout.isTTY ? process.stdout.columns : 80),
+      getOutHasColors: () => mayBeTerminal(1) && process.stdout.isTTY && process.stdout.hasColors(),
+      outputError: (text, write) => write(`svcreg: ${text}`),
+    })
     // Throw instead of exiting, so main.ts maps usage errors to exit 2. Set before the
     // subcommands are added: commander copies these settings into each one on creation.
     .exitOverride()

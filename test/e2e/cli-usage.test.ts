@@ -1,11 +1,16 @@
 /**
- * What the CLI says about its input and its findings: errors from environment
- * variables name the variable, commander's errors look like svcreg's, `-o=json`, and
- * what discover and purge say (and exit with) when nothing, or too little, matches.
+ * What the CLI says about its input and its findings: help and the version, errors
+ * from environment variables name the variable, commander's errors look like svcreg's,
+ * `-o=json`, and what discover and purge say (and exit with) when nothing, or too
+ * little, matches.
  */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Etcd3 } from 'etcd3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli, type CliResult } from '../harness/cli.js';
+import { BIN, cliEnv, runCli, type CliResult } from '../harness/cli.js';
 import { startEtcd, type EtcdCluster } from '../harness/etcd.js';
 
 let etcd: EtcdCluster;
@@ -31,6 +36,47 @@ beforeAll(async () => {
 afterAll(async () => {
   raw?.close();
   await etcd?.stop();
+});
+
+describe('help and the version', () => {
+  it('--help through a pipe is the usage with every command, exit 0, nothing on stderr', async () => {
+    const r = await runCli(['--help']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^Usage: svcreg /);
+    for (const command of ['register', 'list', 'discover', 'describe', 'watch', 'render', 'purge', 'status', 'context', 'completion']) {
+      expect(r.stdout).toMatch(new RegExp(`^  ${command} `, 'm'));
+    }
+    expect(r.stderr).toBe('');
+  });
+
+  it('--version prints the package version, exit 0', async () => {
+    const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+    const r = await runCli(['--version']);
+    expect(r).toMatchObject({ code: 0, stdout: `${version}\n`, stderr: '' });
+  });
+
+  it('--help to a reader that has gone exits 0 and says nothing', () => {
+    // `true` has exited by the time the help is written: the write meets a closed pipe.
+    const script = `{ sleep 0.3; "${process.execPath}" "${BIN}" --help; echo "exit $?" >&2; } | true`;
+    const r = spawnSync('bash', ['-c', script], { encoding: 'utf8', env: cliEnv(), timeout: 30_000 });
+    expect(r.stderr).toBe('exit 0\n');
+  });
+
+  it('--help through a pipe loads no stream, socket or child-process module (4-8 ms of a start)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'svcreg-help-'));
+    try {
+      const preload = join(dir, 'modules.cjs');
+      writeFileSync(preload, "process.on('exit', () => require('node:fs').writeFileSync(process.env.MODULES_OUT, process.moduleLoadList.join('\\n')));");
+      const out = join(dir, 'modules.txt');
+      const r = spawnSync(process.execPath, ['--require', preload, BIN, '--help'], { encoding: 'utf8', env: cliEnv({ MODULES_OUT: out }), timeout: 30_000 });
+      expect(r.status).toBe(0);
+      const loaded = readFileSync(out, 'utf8').split('\n');
+      expect(loaded, 'the list of modules was not written; the test proves nothing').toContain('NativeModule vm');
+      expect(loaded.filter((m) => /^NativeModule (stream|net|child_process|tty)$/.test(m))).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
 
 describe('errors name where the input came from', () => {
