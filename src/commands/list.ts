@@ -1,4 +1,5 @@
 /** `svcreg list [--instances]`: every service with its instance count, or every instance. */
+import { pacedBy } from '../output/drain.js';
 import { entryCount, warnMalformed } from '../output/io.js';
 import { printerFor } from '../output/printers.js';
 import { PROGRESS_DELAY_MS, startSpinner, stopAfterLastPage } from '../output/spinner.js';
@@ -27,7 +28,8 @@ export async function list(ctx: CommandContext, options: ListOptions): Promise<n
     if (options.instances) {
       // Streamed: a listing of 100,000 instances is printed page by page, never held whole.
       const pages = stopAfterLastPage(ctx.registry.listInstancePages({ onProgress, timeToLive: format === 'wide' }), progress);
-      malformed = await printer.streamInstances(untilAborted(pages, interrupt.signal));
+      const paced = pacedBy(ctx.io.stdout, pages, interrupt.signal);
+      malformed = await printer.streamInstances(untilAborted(paced, interrupt.signal));
     } else {
       const listing = await abortable(ctx.registry.list({ onProgress }), interrupt.signal);
       progress?.stop();

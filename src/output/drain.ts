@@ -22,3 +22,14 @@ export function whenWritable(stream: NodeJS.WritableStream, signal?: AbortSignal
     signal?.addEventListener('abort', done, { once: true });
   });
 }
+
+/**
+ * `items`, the next asked for only once `stream` has taken what the last one wrote:
+ * a listing read faster than its reader reads waits for it instead of filling memory.
+ */
+export async function* pacedBy<T>(stream: NodeJS.WritableStream, items: AsyncIterable<T>, signal?: AbortSignal): AsyncGenerator<T> {
+  for await (const item of items) {
+    yield item;
+    await whenWritable(stream, signal);
+  }
+}

@@ -1,11 +1,12 @@
 // Listings larger than gRPC's 4 MB default: complete, one consistent snapshot, every
-// byte delivered through a pipe, and progress on a terminal only.
+// byte delivered through a pipe, paced by a reader that stops, and progress on a terminal only.
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Etcd3 } from 'etcd3';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { runCli } from '../harness/cli.js';
+import { BIN, cliEnv, runCli } from '../harness/cli.js';
 import { startEtcd, type EtcdCluster } from '../harness/etcd.js';
 import { startCliOnTty } from '../harness/tty.js';
 
@@ -84,6 +85,43 @@ it('a listing is one snapshot: keys added while it runs are either all in it (up
   expect(all.kvs.length, 'no key was written after the listing began').toBeGreaterThan(listing.length);
   expect(listing.map((i) => i.key).sort()).toEqual(expected.sort());
 });
+
+/** Range requests etcd has served so far, from its own metrics. */
+async function rangesServed(): Promise<number> {
+  const text = await (await fetch(`${etcd.endpoints.split(',')[0]}/metrics`)).text();
+  const m = /^grpc_server_handled_total\{grpc_code="OK",grpc_method="Range",grpc_service="etcdserverpb.KV",grpc_type="unary"\} (\d+)/m.exec(text);
+  if (!m) throw new Error("etcd's metrics have no Range counter");
+  return Number(m[1]);
+}
+
+it('a listing whose reader stops reading waits for it: it reads no further from etcd, then ends complete', async () => {
+  // Values of 1 KB: the first page's output (1,000 lines, 1 MB) is more than a pipe holds,
+  // so the listing meets a full pipe on its first page; it has 3 pages in all.
+  const count = 22_000;
+  const big = (i: number) => JSON.stringify({ ...JSON.parse(value('paced', `p-${i}`)), metadata: { blob: 'x'.repeat(1000) } });
+  for (let i = 0; i < count; i += 1000) await Promise.all(Array.from({ length: 1000 }, (_, j) => raw.put(`/paced/paced/p-${i + j}`).value(big(i + j))));
+  const before = await rangesServed();
+  const args = ['--endpoints', etcd.endpoints, '--prefix', '/paced/', 'list', '--instances', '-o', 'ndjson'];
+  const child = spawn(process.execPath, [BIN, ...args], { env: cliEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  try {
+    child.stdout.pause(); // nothing is read: the pipe fills
+    await new Promise((r) => setTimeout(r, 2000));
+    const whileStopped = (await rangesServed()) - before;
+    const chunks: Buffer[] = [];
+    child.stdout.on('data', (c: Buffer) => chunks.push(c));
+    child.stdout.resume();
+    const code = await exited;
+    const inAll = (await rangesServed()) - before;
+    expect(code).toBe(0);
+    expect(Buffer.concat(chunks).toString().trim().split('\n')).toHaveLength(count);
+    expect(inAll, 'the listing took fewer than 3 pages; the test proves nothing').toBeGreaterThanOrEqual(3);
+    // The first page, and the next one asked for as the first arrived: never the rest.
+    expect(whileStopped).toBe(2);
+  } finally {
+    if (child.exitCode === null) child.kill('SIGKILL');
+  }
+}, 120_000);
 
 it('on a terminal, a listing that takes a while shows progress on stderr and keeps the file pure JSON', async () => {
   const file = join(dir, 'all.json');
