@@ -14,6 +14,8 @@ import { renderLatency } from './render-latency.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const SVCREG = join(root, 'bin', 'svcreg.cjs');
+// The least any Node client does to list a prefix: the listing rows' floor, measured beside them.
+const FLOOR = join(root, 'bench', 'listing-floor.cjs');
 const RUNS = Number(process.env.BENCH_RUNS ?? 9);
 const LARGE = Number(process.env.BENCH_LARGE ?? 100_000);
 const GOALS = {
@@ -117,6 +119,12 @@ async function main() {
   const target = (name, measured, vs, ratio, goal, extra = {}) => {
     results.targets.push({ name, measured_ms: measured, baseline_ms: vs, ratio: Number(ratio.toFixed(2)), goal, met: ratio <= goal && !(extra.peak_rss_mb > extra.rss_goal_mb), ...extra });
   };
+  /** The listing's floors beside etcdctl: values fetched and written raw, then also parsed and written indented. */
+  const floorRows = (count, m) => {
+    for (const [what, r] of [['fetches and writes the values', m.floor], ['also parses each and writes it indented', m.floorJson]]) {
+      results.targets.push({ name: `floor (${count}): a Node script that ${what} (bench/listing-floor.cjs) vs etcdctl get -w json`, measured_ms: r.ms, baseline_ms: m.etcdctlJson.ms, ratio: Number((r.ms / m.etcdctlJson.ms).toFixed(2)), met: null });
+    }
+  };
   try {
     for (let i = 0; i < 200 && !(await healthy(endpoint)); i++) await sleep(50);
     log('seeding 10,000 instances in 500 services');
@@ -142,8 +150,11 @@ async function main() {
       etcdctlJson: ['etcdctl', 'get', '--prefix', '/services/', '-w', 'json'],
       counts: ['node', SVCREG, 'list', '-o', 'json'],
       etcdctlKeys: ['etcdctl', 'get', '--prefix', '/services/', '--keys-only'],
+      floor: ['node', FLOOR, endpoint, '/services/'],
+      floorJson: ['node', FLOOR, endpoint, '/services/', '--json'],
     }, env);
     target('svcreg list --instances -o json (10,000) vs etcdctl get -w json', ten.instances.ms, ten.etcdctlJson.ms, ten.instances.ms / ten.etcdctlJson.ms, GOALS.list10k, { peak_rss_mb: ten.instances.rssMb });
+    floorRows('10,000', ten);
     target('svcreg list -o json (10,000) vs etcdctl get --keys-only', ten.counts.ms, ten.etcdctlKeys.ms, ten.counts.ms / ten.etcdctlKeys.ms, GOALS.counts);
 
     log('watch latency');
@@ -214,8 +225,11 @@ async function main() {
         etcdctlJson: ['etcdctl', 'get', '--prefix', '/large/', '-w', 'json'],
         counts: ['node', SVCREG, '--prefix', '/large/', 'list', '-o', 'json'],
         etcdctlKeys: ['etcdctl', 'get', '--prefix', '/large/', '--keys-only'],
+        floor: ['node', FLOOR, endpoint, '/large/'],
+        floorJson: ['node', FLOOR, endpoint, '/large/', '--json'],
       }, env);
       target(`svcreg list --instances -o json (${LARGE}) vs etcdctl get -w json`, big.instances.ms, big.etcdctlJson.ms, big.instances.ms / big.etcdctlJson.ms, GOALS.list100k, { peak_rss_mb: big.instances.rssMb, rss_goal_mb: GOALS.list100kMb });
+      floorRows(LARGE.toLocaleString(), big);
       target(`svcreg list --instances as a table (${LARGE}) vs the same listing -o json`, big.table.ms, big.instances.ms, big.table.ms / big.instances.ms, GOALS.table, { peak_rss_mb: big.table.rssMb });
       target(`svcreg list -o json (${LARGE}) vs etcdctl get --keys-only`, big.counts.ms, big.etcdctlKeys.ms, big.counts.ms / big.etcdctlKeys.ms, GOALS.counts, { peak_rss_mb: big.counts.rssMb });
     }
@@ -229,7 +243,7 @@ async function main() {
   const rows = results.targets.map((t) => {
     const measured = t.measured_ms !== undefined ? `${t.measured_ms.toFixed(1)} ms` : `${t.measured_mb} MB`;
     const against = t.baseline_ms !== undefined ? `${t.baseline_ms.toFixed(1)} ms` : '';
-    const ratio = t.ratio !== undefined ? `${t.ratio}x (goal <= ${t.goal}x)` : t.goal_ms !== undefined ? `goal <= ${t.goal_ms} ms` : t.goal_mb !== undefined ? `goal <= ${t.goal_mb} MB` : 'no goal';
+    const ratio = t.ratio !== undefined ? `${t.ratio}x${t.goal !== undefined ? ` (goal <= ${t.goal}x)` : ''}` : t.goal_ms !== undefined ? `goal <= ${t.goal_ms} ms` : t.goal_mb !== undefined ? `goal <= ${t.goal_mb} MB` : 'no goal';
     const extra =
       t.peak_rss_mb !== undefined ? ` peak RSS ${t.peak_rss_mb.toFixed(0)} MB${t.rss_goal_mb ? ` (goal <= ${t.rss_goal_mb} MB)` : ''}`
       : t.sockets !== undefined ? ` CPU ${t.cpu_percent} ticks in 10 s, ${t.sockets} sockets, registered in ${t.register_all_ms} ms, deregistered in ${t.deregister_all_ms} ms, ${t.lost} lost`
