@@ -154,7 +154,7 @@ export class Reader {
   /** A varint known to be small: a tag, a length, a flag, a TTL. */
   varint(): number {
     const first = this.buf[this.pos];
-    // Tags and most lengths: one byte. (Past the end, `first` is undefined and the loop below throws.)
+    // Tags and most lengths: one byte. At or past the end, the loop below reads on and check() throws.
     if (first < 0x80 && this.pos < this.end) {
       this.pos++;
       return first;

@@ -31,5 +31,6 @@ export async function* pacedBy<T>(stream: NodeJS.WritableStream, items: AsyncIte
   for await (const item of items) {
     yield item;
     await whenWritable(stream, signal);
+    if (signal?.aborted) return;
   }
 }

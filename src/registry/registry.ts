@@ -112,7 +112,7 @@ export class Registry {
     const conn = await this.conn();
     let read = 0;
     for await (const page of readPages(conn, this.prefix, { large: true })) {
-      // Handed on PAGE_SIZE at a time, however large etcd's pages: what is held at once stays small.
+      // Classified and handed on PAGE_SIZE at a time, however large etcd's pages.
       for (let from = 0; from === 0 || from < page.kvs.length; from += PAGE_SIZE) {
         const kvs = page.kvs.slice(from, from + PAGE_SIZE);
         read += kvs.length;

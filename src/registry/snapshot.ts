@@ -3,6 +3,7 @@
  * the revision of the first page, so a long listing never mixes two states.
  */
 import type { Connection } from '../etcd/connection.js';
+import { CompactedError } from './errors.js';
 import { prefixRangeEnd } from './keys.js';
 import type { RawKeyValue } from '../etcd/transport.js';
 
@@ -50,7 +51,16 @@ export async function* readPages(conn: Connection, prefix: string, options: Read
     next?.catch(() => undefined); // awaited below, unless the caller stops early
     yield { revision, kvs: page.kvs };
     if (!next) return;
-    page = await next;
+    try {
+      page = await next;
+    } catch (err) {
+      // The snapshot's revision is held as long as the caller takes: etcd may compact it meanwhile.
+      if (err instanceof CompactedError) {
+        const hint = 'a listing whose output is read slowly can outlive its snapshot: write it to a file, or run it again';
+        throw new CompactedError(`revision ${revision} was compacted before the listing's last page was read`, hint, { cause: err });
+      }
+      throw err;
+    }
   }
 }
 

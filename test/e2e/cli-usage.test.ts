@@ -12,6 +12,7 @@ import { Etcd3 } from 'etcd3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BIN, cliEnv, runCli, type CliResult } from '../harness/cli.js';
 import { startEtcd, type EtcdCluster } from '../harness/etcd.js';
+import { startCliOnTty } from '../harness/tty.js';
 
 let etcd: EtcdCluster;
 let raw: Etcd3;
@@ -47,6 +48,15 @@ describe('help and the version', () => {
       expect(r.stdout).toMatch(new RegExp(`^  ${command} `, 'm'));
     }
     expect(r.stderr).toBe('');
+  });
+
+  it('--help on a terminal is wrapped to its width (100 columns here), not to 80', async () => {
+    const r = await startCliOnTty(['--help']).exited;
+    expect(r.code).toBe(0);
+    const lines = r.stdout.split(/\r?\n/);
+    expect(lines[0]).toMatch(/Usage: svcreg /);
+    expect(Math.max(...lines.map((l) => l.length))).toBeGreaterThan(80);
+    expect(lines.every((l) => l.length <= 100)).toBe(true);
   });
 
   it('--version prints the package version, exit 0', async () => {

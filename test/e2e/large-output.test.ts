@@ -94,32 +94,70 @@ async function rangesServed(): Promise<number> {
   return Number(m[1]);
 }
 
-it('a listing whose reader stops reading waits for it: it reads no further from etcd, then ends complete', async () => {
-  // Values of 1 KB: the first page's output (1,000 lines, 1 MB) is more than a pipe holds,
-  // so the listing meets a full pipe on its first page; it has 3 pages in all.
+/**
+ * 22,000 instances of 1 KB under `prefix`: the first page's output (1,000 lines, 1 MB) is
+ * more than a pipe holds, so a listing meets a full pipe on its first page; 3 pages in all.
+ */
+async function seedLarge(prefix: string): Promise<number> {
   const count = 22_000;
   const big = (i: number) => JSON.stringify({ ...JSON.parse(value('paced', `p-${i}`)), metadata: { blob: 'x'.repeat(1000) } });
-  for (let i = 0; i < count; i += 1000) await Promise.all(Array.from({ length: 1000 }, (_, j) => raw.put(`/paced/paced/p-${i + j}`).value(big(i + j))));
-  const before = await rangesServed();
-  const args = ['--endpoints', etcd.endpoints, '--prefix', '/paced/', 'list', '--instances', '-o', 'ndjson'];
+  for (let i = 0; i < count; i += 1000) await Promise.all(Array.from({ length: 1000 }, (_, j) => raw.put(`${prefix}paced/p-${i + j}`).value(big(i + j))));
+  return count;
+}
+
+/** `list --instances -o ndjson` under `prefix` with nobody reading its stdout until `read()`. */
+function unreadListing(prefix: string) {
+  const args = ['--endpoints', etcd.endpoints, '--prefix', prefix, 'list', '--instances', '-o', 'ndjson'];
   const child = spawn(process.execPath, [BIN, ...args], { env: cliEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
-  const exited = new Promise((resolve) => child.once('exit', resolve));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  child.stdout.pause(); // nothing is read: the pipe fills
+  let stderr = '';
+  child.stderr.on('data', (c: Buffer) => (stderr += c));
+  return {
+    child,
+    async read() {
+      const chunks: Buffer[] = [];
+      child.stdout.on('data', (c: Buffer) => chunks.push(c));
+      child.stdout.resume();
+      const code = await exited;
+      return { code, lines: Buffer.concat(chunks).toString().trim().split('\n'), stderr };
+    },
+  };
+}
+
+it('a listing whose reader stops reading waits for it: it reads no further from etcd, then ends complete', async () => {
+  const count = await seedLarge('/paced/');
+  const before = await rangesServed();
+  const listing = unreadListing('/paced/');
   try {
-    child.stdout.pause(); // nothing is read: the pipe fills
     await new Promise((r) => setTimeout(r, 2000));
     const whileStopped = (await rangesServed()) - before;
-    const chunks: Buffer[] = [];
-    child.stdout.on('data', (c: Buffer) => chunks.push(c));
-    child.stdout.resume();
-    const code = await exited;
+    const r = await listing.read();
     const inAll = (await rangesServed()) - before;
-    expect(code).toBe(0);
-    expect(Buffer.concat(chunks).toString().trim().split('\n')).toHaveLength(count);
+    expect(r.code).toBe(0);
+    expect(r.lines).toHaveLength(count);
     expect(inAll, 'the listing took fewer than 3 pages; the test proves nothing').toBeGreaterThanOrEqual(3);
     // The first page, and the next one asked for as the first arrived: never the rest.
     expect(whileStopped).toBe(2);
   } finally {
-    if (child.exitCode === null) child.kill('SIGKILL');
+    if (listing.child.exitCode === null) listing.child.kill('SIGKILL');
+  }
+}, 120_000);
+
+it('a listing paused until etcd compacts its revision stops with an error that says so, not a partial listing that looks whole', async () => {
+  const count = await seedLarge('/compacted/');
+  const before = await rangesServed();
+  const listing = unreadListing('/compacted/');
+  try {
+    for (let i = 0; i < 100 && (await rangesServed()) - before < 2; i++) await new Promise((r) => setTimeout(r, 100));
+    const revision = Number((await raw.put('/elsewhere/k').value('v').exec()).header.revision);
+    await raw.kv.compact({ revision, physical: true });
+    const r = await listing.read();
+    expect(r.code).toBe(1);
+    expect(r.lines.length).toBeLessThan(count);
+    expect(r.stderr).toMatch(/revision \d+ was compacted before the listing's last page was read.*write it to a file/);
+  } finally {
+    if (listing.child.exitCode === null) listing.child.kill('SIGKILL');
   }
 }, 120_000);
 

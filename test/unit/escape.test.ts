@@ -30,6 +30,12 @@ describe('escapeJsonText', () => {
     expect(text).not.toMatch(/[\u007f-\u009f\u2028\u202e]/);
     expect(JSON.parse(text)).toEqual(value);
   });
+
+  it('escapes DEL in text that is otherwise ASCII, and returns plain ASCII as it is', () => {
+    expect(escapeJsonText('{"a": "x\u007fy"}')).toBe('{"a": "x\\u007fy"}');
+    const plain = JSON.stringify({ a: 'web-1', b: [1, 2] }, null, 2);
+    expect(escapeJsonText(plain)).toBe(plain);
+  });
 });
 
 describe('displayWidth', () => {

@@ -47,6 +47,20 @@ describe('KV messages', () => {
     expect(() => decodeRangeResponse(full.subarray(0, full.length - 2))).toThrow(/runs past the end/);
   });
 
+  it('decodes values of any length: one-byte and multi-byte lengths and revisions alike', () => {
+    const kvs = [128, 127, 16_384, 0, 300].map((n, i) => ({ key: Buffer.from(`/services/web/w${i}`), value: Buffer.from('x'.repeat(n)), create_revision: String(127 + i), mod_revision: String(2 ** 40 + i), lease: '0' }));
+    expect(decodeRangeResponse(encoded('RangeResponse', { header: { revision: '3' }, kvs })).kvs).toEqual(kvs);
+  });
+
+  it('throws on a KeyValue whose last field is cut off, rather than reading the next one', () => {
+    // kvs = 2, length 1: a lone create_revision tag, then the next KeyValue (key "/b"), whose first byte must not be read as its value.
+    expect(() => decodeRangeResponse(Buffer.from([0x12, 1, 0x10, 0x12, 4, 0x0a, 2, 0x2f, 0x62]))).toThrow(/runs past the end/);
+    // The same with a key's length: a one-byte tag and nothing after it in its KeyValue.
+    expect(() => decodeRangeResponse(Buffer.from([0x12, 1, 0x0a, 0x12, 4, 0x0a, 2, 0x2f, 0x62]))).toThrow(/runs past the end/);
+    // A key of length 5 in a KeyValue of 3 bytes, the next KeyValue (key "/b") after it.
+    expect(() => decodeRangeResponse(Buffer.from([0x12, 3, 0x0a, 5, 0x2f, 0x12, 4, 0x0a, 2, 0x2f, 0x62]))).toThrow(/runs past the end/);
+  });
+
   it('decodes an empty answer as no keys', () => {
     expect(decodeRangeResponse(Buffer.alloc(0))).toEqual({ revision: '0', kvs: [], more: false, count: '0' });
   });
