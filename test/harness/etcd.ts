@@ -226,14 +226,17 @@ export class EtcdCluster {
   /**
    * Runs `start` (which starts a watching process) and resolves once etcd serves one
    * more watcher than before: the process is then watching, however slow it was to start.
+   * "Before" is the fewest seen meanwhile: the watcher of a process that has just exited
+   * (the previous test's) can still be counted when this starts, and go a moment later.
    */
   async startWatching<T>(start: () => T, timeoutMs = 30_000): Promise<T> {
-    const before = await this.watchers();
+    let before = await this.watchers();
     const started = start();
     const until = Date.now() + timeoutMs;
-    while ((await this.watchers()) <= before) {
+    for (let now = await this.watchers(); now <= before; now = await this.watchers()) {
+      before = Math.min(before, now);
       if (Date.now() > until) throw new Error('no new watcher appeared in etcd');
-      await new Promise((r) => setTimeout(r, 50));
+      await new Promise((r) => setTimeout(r, 20));
     }
     return started;
   }
