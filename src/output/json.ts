@@ -71,6 +71,8 @@ export class JsonPrinter implements Printer {
 
 /** Instances and malformed entries in one list, in key order: what `list --instances -o json` prints. */
 export function withMalformedByKey(listing: InstanceListing): (InstanceRecord | MalformedEntry)[] {
+  // Each list is in key order already; most pages have nothing malformed to merge in.
+  if (listing.malformed.length === 0) return listing.instances;
   return [...listing.instances, ...listing.malformed].sort((a, b) => (a.key < b.key ? -1 : 1));
 }
 

@@ -318,10 +318,10 @@ describe('watch -- command: stop signals', () => {
     expect(lines(log)).toEqual(['finished a']);
   });
 
-  it('a second SIGTERM is passed on to the running handler, and svcreg exits 143', async () => {
+  /** Runs `handler` (which touches `$0.running`) for one PUT and sends svcreg SIGTERM twice, the second once it waits for the handler. */
+  async function stoppedTwice(handler: string, options: string[] = []) {
     const { prefix, args, log } = flags();
-    const handler = 'trap \'echo "got TERM" >> "$0"; exit 9\' TERM; touch "$0.running"; sleep 30 & wait';
-    const p = await watching([...args, 'watch', '--', 'sh', '-c', handler, log]);
+    const p = await watching([...args, 'watch', ...options, '--', 'sh', '-c', handler, log]);
     await put(`${prefix}web/a`, value('web', 'a'));
     await until('the handler running', () => existsSync(`${log}.running`));
     p.signal('SIGTERM');
@@ -329,25 +329,21 @@ describe('watch -- command: stop signals', () => {
     const second = Date.now();
     p.signal('SIGTERM');
     const r = await p.exited;
+    return { r, log, afterSecondMs: Date.now() - second };
+  }
+
+  it('a second SIGTERM is passed on to the running handler, and svcreg exits 143', async () => {
+    const { r, log, afterSecondMs } = await stoppedTwice('trap \'echo "got TERM" >> "$0"; exit 9\' TERM; touch "$0.running"; sleep 30 & wait');
     expect(r.code, r.stderr).toBe(143);
-    expect(Date.now() - second).toBeLessThan(5000);
+    expect(afterSecondMs).toBeLessThan(5000);
     expect(lines(log)).toEqual(['got TERM']);
     expect(r.stderr).toMatch(/handler failed on PUT .*web\/a at revision \d+: exit code 9/);
   });
 
   it('a handler that ignores the passed-on signal is killed after --kill-timeout', async () => {
-    const { prefix, args, log } = flags();
-    const handler = 'trap "" TERM; touch "$0.running"; sleep 30';
-    const p = await watching([...args, 'watch', '--kill-timeout', '1s', '--', 'sh', '-c', handler, log]);
-    await put(`${prefix}web/a`, value('web', 'a'));
-    await until('the handler running', () => existsSync(`${log}.running`));
-    p.signal('SIGTERM');
-    await p.waitFor(/waiting for the handler/, { stream: 'stderr' });
-    const second = Date.now();
-    p.signal('SIGTERM');
-    const r = await p.exited;
+    const { r, afterSecondMs } = await stoppedTwice('trap "" TERM; touch "$0.running"; sleep 30', ['--kill-timeout', '1s']);
     expect(r.code, r.stderr).toBe(143);
-    expect(Date.now() - second).toBeGreaterThanOrEqual(900);
+    expect(afterSecondMs).toBeGreaterThanOrEqual(900);
     expect(r.stderr).toMatch(/handler failed on PUT .*web\/a at revision \d+: killed by SIGKILL/);
   });
 });

@@ -117,17 +117,29 @@ export class EtcdMember {
     return r.kvs?.length ? Buffer.from(r.kvs[0].value, 'base64').toString() : null;
   }
 
-  /** How many watchers this member serves now (its etcd_debugging_mvcc_watcher_total metric). */
-  watchers(): Promise<number> {
+  /** This member's Prometheus metrics, as text; empty when it does not answer within a second. */
+  private metrics(): Promise<string> {
     return new Promise((resolve) => {
       const req = httpGet(`${this.clientUrl}/metrics`, { timeout: 1000 }, (res) => {
         let text = '';
         res.on('data', (d) => (text += d));
-        res.on('end', () => resolve(Number(/^etcd_debugging_mvcc_watcher_total (\d+)/m.exec(text)?.[1] ?? 0)));
+        res.on('end', () => resolve(text));
       });
-      req.on('error', () => resolve(0));
-      req.on('timeout', () => (req.destroy(), resolve(0)));
+      req.on('error', () => resolve(''));
+      req.on('timeout', () => (req.destroy(), resolve('')));
     });
+  }
+
+  /** How many watchers this member serves now (its etcd_debugging_mvcc_watcher_total metric). */
+  async watchers(): Promise<number> {
+    return Number(/^etcd_debugging_mvcc_watcher_total (\d+)/m.exec(await this.metrics())?.[1] ?? 0);
+  }
+
+  /** Range requests this member has answered so far, the gateway's among them (it asks over gRPC). */
+  async rangesServed(): Promise<number> {
+    const m = /^grpc_server_handled_total\{grpc_code="OK",grpc_method="Range",grpc_service="etcdserverpb.KV",grpc_type="unary"\} (\d+)/m.exec(await this.metrics());
+    if (!m) throw new Error("etcd's metrics have no Range counter");
+    return Number(m[1]);
   }
 
   /** SIGSTOP, returning once the process is stopped: a signal is delivered asynchronously,
