@@ -38,6 +38,10 @@ export function exitCodeOf(err: unknown): number {
 process.noDeprecation = true;
 
 const SIGNALS: Signal[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+/** A stop signal reached a command: at exit, output a reader has not taken is not waited for long. */
+let stopSignalled = false;
+/** How long an interrupted command's exit waits for a reader to take what is queued for it. */
+const FLUSH_AFTER_SIGNAL_MS = 200;
 const registries: Registry[] = [];
 // `svcreg watch | head -1`: a reader that goes away is a normal end, not a crash.
 let onStdoutClosed: () => void = () => process.exit(0);
@@ -45,9 +49,13 @@ const proc: Process = {
   argv: process.argv.slice(2),
   onStdoutClosed: (handler) => (onStdoutClosed = handler),
   onSignal(handler) {
-    for (const s of SIGNALS) process.on(s, handler);
+    const caught = (s: Signal) => {
+      stopSignalled = true;
+      handler(s);
+    };
+    for (const s of SIGNALS) process.on(s, caught);
     return () => {
-      for (const s of SIGNALS) process.off(s, handler);
+      for (const s of SIGNALS) process.off(s, caught);
     };
   },
   opened: (registry) => registries.push(registry),
@@ -113,7 +121,11 @@ async function run(): Promise<void> {
   const code = await main();
   // Writes to a pipe are queued when the reader is slower: exiting at once would cut the
   // end off a large listing on its way to `jq`.
-  if (streamsOpened) await Promise.all([flushed(process.stdout), flushed(process.stderr)]);
+  if (streamsOpened) {
+    const all = Promise.all([flushed(process.stdout), flushed(process.stderr)]);
+    // Ctrl-C stops at once: a reader that is not reading (`| less` at rest) does not hold the exit.
+    await (stopSignalled ? Promise.race([all, new Promise((r) => setTimeout(r, FLUSH_AFTER_SIGNAL_MS))]) : all);
+  }
   process.exit(code);
 }
 

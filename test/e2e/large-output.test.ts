@@ -155,6 +155,21 @@ it('a listing paused until etcd compacts its revision stops with an error that s
   }
 }, 120_000);
 
+it('Ctrl-C stops a listing whose reader is not reading at once, exit 130, without waiting for the reader', async () => {
+  await seedLarge('/interrupted/');
+  const listing = unreadListing('/interrupted/');
+  try {
+    await new Promise((r) => setTimeout(r, 1500)); // the pipe is full by now
+    const signalled = Date.now();
+    listing.child.kill('SIGINT');
+    const code = await new Promise((resolve) => listing.child.once('exit', resolve));
+    expect(code).toBe(130);
+    expect(Date.now() - signalled).toBeLessThan(2000);
+  } finally {
+    if (listing.child.exitCode === null) listing.child.kill('SIGKILL');
+  }
+}, 120_000);
+
 it('on a terminal, a listing that takes a while shows progress on stderr and keeps the file pure JSON', async () => {
   const file = join(dir, 'all.json');
   // etcd frozen for a second makes the listing slow, however fast this machine is.
