@@ -103,11 +103,13 @@ describe('one etcd behind a proxy', () => {
     await raw.put(`${prefix}s/new`).value(value('s', 'new'));
     await raw.kv.compact({ revision: await currentRevision(raw), physical: true });
     proxy.restore();
+    // The difference comes changed keys first, deletions last: wait for both lines.
     await watch.waitFor(/"id":"new"/, { timeoutMs: 20_000 });
+    await watch.waitFor(/"id":"gone"/);
     const lines = printed(watch) as (Printed & { id?: string; resync?: boolean })[];
     expect(lines[0].type).toBe('RESYNC');
     expect(lines.slice(1).map((e) => `${e.type} ${e.id} ${e.resync}`).sort()).toEqual(['DELETE gone true', 'PUT new true']);
-    expect(watch.stderr).toMatch(/compacted: resynced/);
+    await watch.waitFor(/compacted: resynced/, { stream: 'stderr' });
     await raw.put(`${prefix}s/live`).value(value('s', 'live'));
     await watch.waitFor(/"id":"live"/);
   });
