@@ -4,6 +4,7 @@
 import { CommanderError } from 'commander';
 import { escapeControls } from './output/escape.js';
 import { buildProgram, type Process } from './cli/program.js';
+import { restoreExtraCaCerts } from './cli/extra-ca.js';
 import type { Signal } from './commands/context.js';
 // The errors' own module, not index.ts: `--help` must not load the registry.
 import {
@@ -47,6 +48,8 @@ const registries: Registry[] = [];
 let onStdoutClosed: () => void = () => process.exit(0);
 const proc: Process = {
   argv: process.argv.slice(2),
+  // First, before any command can start a child process: it gets the variable as it was given.
+  unloadedExtraCaCerts: restoreExtraCaCerts(process.env),
   onStdoutClosed: (handler) => (onStdoutClosed = handler),
   onSignal(handler) {
     const caught = (s: Signal) => {

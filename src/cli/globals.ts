@@ -14,6 +14,7 @@ import { parseOutput, type OutputFormat } from '../output/format.js';
 import { UsageError } from '../registry/errors.js';
 import type { Registry } from '../index.js';
 import { configPath, contextPath, openToOthers, readConfig, setCurrentContext, type ConfigFile } from './config.js';
+import { defaultCaWith } from './extra-ca.js';
 import { contextEntry, resolveSettings, selectContext, type Given, type GlobalName } from './settings.js';
 
 interface GlobalOptions {
@@ -26,6 +27,8 @@ interface GlobalOptions {
 export interface Process {
   /** The arguments the program is parsed from, without node and the script. */
   readonly argv: readonly string[];
+  /** NODE_EXTRA_CA_CERTS, when bin/svcreg.cjs started Node without it (see extra-ca.ts). */
+  readonly unloadedExtraCaCerts?: string;
   onSignal(handler: (signal: Signal) => void): () => void;
   onStdoutClosed(handler: () => void): void;
   /** Called with every registry the CLI opens, so main can close it before exiting. */
@@ -78,7 +81,7 @@ export async function commandContext(cmd: Command, proc: Process, limits: Contex
     endpoints: settings.endpoints.value,
     prefix: settings.prefix.value,
     timeoutMs,
-    tls: { cacert: settings.cacert.value, cert: settings.cert.value, key: settings.key.value },
+    tls: { cacert: settings.cacert.value ?? (await extraCa(settings.endpoints.value, proc.unloadedExtraCaCerts, io)), cert: settings.cert.value, key: settings.key.value },
     auth,
   });
   proc.opened(registry);
@@ -178,4 +181,10 @@ function readPasswordFile(path: string, name: string, io: Io): string {
   if (password === '' || /[\r\n]/.test(password)) throw new UsageError(`${name} ${path} must hold the password on one line`);
   if (mode & 0o077) warn(io, `${name} ${path} is open to other users (mode 0${mode.toString(8)}); chmod 600 it`);
   return password;
+}
+
+/** Without --cacert, what Node would trust for https:// endpoints had it loaded NODE_EXTRA_CA_CERTS itself. */
+async function extraCa(endpoints: string[], unloaded: string | undefined, io: Io): Promise<Buffer | undefined> {
+  if (unloaded === undefined || !endpoints.some((e) => /^https:\/\//i.test(e))) return undefined;
+  return defaultCaWith(unloaded, io);
 }

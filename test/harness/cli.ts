@@ -116,7 +116,8 @@ export class CliProcess {
 
 /** Starts the CLI and returns at once. */
 export function startCli(args: string[], env: Record<string, string | undefined> = {}): CliProcess {
-  return new CliProcess(spawn(process.execPath, [BIN, ...args], { env: cliEnv(env), stdio: ['ignore', 'pipe', 'pipe'] }));
+  // As a shell runs `svcreg`: through the launcher line of bin/svcreg.cjs.
+  return new CliProcess(spawn(BIN, args, { env: cliEnv(env), stdio: ['ignore', 'pipe', 'pipe'] }));
 }
 
 /** Runs the CLI to completion (killed after `timeoutMs`). */
