@@ -67,6 +67,13 @@ it('the CA in NODE_EXTRA_CA_CERTS is trusted the same when Node loaded it itself
   expect(listed.code, listed.stderr).toBe(0);
 });
 
+it('under NODE_OPTIONS=--use-openssl-ca the launcher leaves NODE_EXTRA_CA_CERTS to Node, which alone can extend that store', async () => {
+  const options = { NODE_OPTIONS: '--use-openssl-ca' };
+  expect((await runCli(['--version'], { ...options, NODE_EXTRA_CA_CERTS: '/nonexistent/extra-ca.pem' })).stderr).toMatch(/Ignoring extra certs from/);
+  const listed = await runCli([...withoutCacert(), 'list', '-o', 'json'], { ...options, NODE_EXTRA_CA_CERTS: certs.caFile });
+  expect(listed.code, listed.stderr).toBe(0);
+});
+
 it('--cacert replaces the default CAs, NODE_EXTRA_CA_CERTS among them, as it does in Node', async () => {
   const other = makeCerts('another-ca');
   try {

@@ -163,7 +163,7 @@ describe('what a registrant says', () => {
     const { prefix, args } = flags();
     const p = start([...args, 'register', 'my service', '--id', 'm1', '--address', '127.0.0.1', '--port', '80']);
     await p.waitFor(/registered/);
-    expect(p.stderr).toMatch(/warning: service name "my service" contains whitespace/);
+    await p.waitFor(/warning: service name "my service" contains whitespace/, { stream: 'stderr' });
     expect(await get(`${prefix}my service/m1`)).not.toBeNull();
     await p.stop();
   });

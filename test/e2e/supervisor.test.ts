@@ -107,7 +107,8 @@ describe('health checks', () => {
       expect(await healthOf(`${prefix}web/w1`)).toBe('passing');
       await until('critical', async () => (await healthOf(`${prefix}web/w1`)) === 'critical');
       // The event is printed once etcd has answered the write, a moment after others can read it.
-      await p.waitFor(/"status":"critical"/);
+      // The registered line holds "critical" already (no check had run): wait for the health event.
+      await p.waitFor(/"event":"health"[^\n]*"status":"critical"/);
       const events = p.stdout.trim().split('\n').map((l) => JSON.parse(l));
       expect(events.filter((e) => e.event === 'health').map((e) => e.status)).toEqual(['passing', 'critical']);
     } finally {

@@ -60,6 +60,8 @@ describe('one etcd', () => {
     expect(await raw.get('/services/web/frozen').string()).not.toBeNull();
     const events = p.stdout.trim().split('\n').map((l) => JSON.parse(l).event);
     expect(events).toEqual(['registered', 'lost', 'reregistered']);
+    // stderr is a pipe of its own: its last line (written after the stdout event) may still be on its way.
+    await p.waitFor(/re-registered \/services\/web\/frozen/, { stream: 'stderr' });
     expect(p.stderr).toMatch(/registration lost: \/services\/web\/frozen/);
     // Throttled: a 6 s outage with a 667 ms renewal interval gives a few lines, not one per attempt.
     expect(p.stderr.trim().split('\n').length).toBeLessThanOrEqual(5);

@@ -80,7 +80,7 @@ describe('watch -- command under faults', () => {
     await sleep(500); // a repeat would show up now
     expect(recorded(log).map((e) => `${e.revision} ${e.type} ${e.key}`)).toEqual(truth.map((e) => `${e.revision} ${e.type} ${e.key}`));
     expect(truth.length).toBeGreaterThanOrEqual(600);
-    expect(watch.stderr).toMatch(/lost the connection/);
+    await watch.waitFor(/lost the connection/, { stream: 'stderr' });
     console.log(`cut/blackhole: ${truth.length} events, each handled once, in order`);
   });
 

@@ -127,7 +127,7 @@ describe('etcd restarted with a new data dir', () => {
     const gone = [...Array.from({ length: 49 }, (_, i) => `old-${i + 1}`), 'live-0'].sort();
     expect(diff.filter((e) => e.type === 'DELETE').map((e) => e.id).sort()).toEqual(gone);
     expect(diff.length).toBe(53);
-    expect(watch.stderr).toMatch(/earlier revision than was delivered.*resynced at revision/);
+    await watch.waitFor(/earlier revision than was delivered.*resynced at revision/, { stream: 'stderr' });
 
     // The new cluster's writes, as normal events, exactly once, in order.
     const expected: string[] = [];
@@ -170,7 +170,7 @@ describe('etcd restarted with a new data dir', () => {
     expect(diff.every((e) => e.resync === true)).toBe(true);
     expect(diff.filter((e) => e.type === 'PUT').map((e) => e.id)).toEqual(Array.from({ length: 30 }, (_, i) => `new-${i}`));
     expect(diff.filter((e) => e.type === 'DELETE').length).toBe(11);
-    expect(watch.stderr).toMatch(/another cluster.*resynced/);
+    await watch.waitFor(/another cluster.*resynced/, { stream: 'stderr' });
     const next = await put(member, `${prefix}web/after`, value('web', 'after'));
     await watch.waitFor(/"id":"after"/);
     await sleep(1000);

@@ -76,7 +76,7 @@ describe('one etcd behind a proxy', () => {
     proxy.restore();
     const count = await expectPrintedHistory(watch, raw, prefix, from, last);
     expect(count).toBeGreaterThanOrEqual(3000);
-    expect(watch.stderr).toMatch(/lost the connection/);
+    await watch.waitFor(/lost the connection/, { stream: 'stderr' });
     console.log(`cut/blackhole: ${count} events, all delivered once, in order`);
   });
 
