@@ -12,7 +12,7 @@ import { Etcd3 } from 'etcd3';
 import { freePort, healthy, scratchDir, spawnEtcd } from '../scripts/etcd-process.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const SVCREG = join(root, 'bin', 'svcreg.cjs');
+const SVCREG = join(root, 'bin', 'svcreg.js');
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const percentile = (xs, p) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((xs.length * p) / 100))];
 const value = (service, id, port) => JSON.stringify({ service_id: id, service_name: service, address: '127.0.0.1', port, tags: ['v1'], metadata: { zone: 'a' }, registered_at: Date.now() / 1000 });

@@ -13,9 +13,9 @@ import { freePort, healthy, scratchDir, spawnEtcd } from '../scripts/etcd-proces
 import { renderLatency } from './render-latency.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-// Run as a shell runs `svcreg`: through bin/svcreg.cjs's launcher line, which starts Node
+// Run as a shell runs `svcreg`: through bin/svcreg.js's launcher line, which starts Node
 // without NODE_EXTRA_CA_CERTS (set on these machines: 40 ms of every Node start).
-const SVCREG = join(root, 'bin', 'svcreg.cjs');
+const SVCREG = join(root, 'bin', 'svcreg.js');
 // Node started as that launcher starts it: for the floors, and `node -e 0` beside the yardstick.
 const BARE_NODE = ['env', '-u', 'NODE_EXTRA_CA_CERTS', 'node'];
 // The least any Node client does to list a prefix: the listing rows' floor, measured beside them.
@@ -84,8 +84,12 @@ const cpuTicks = (pid) => execFileSync('cat', [`/proc/${pid}/stat`]).toString().
 /** Resident memory of a process now, in MB. */
 const rssMb = (pid) => Number(/VmRSS:\s+(\d+)/.exec(execFileSync('cat', [`/proc/${pid}/status`]).toString())[1]) / 1024;
 
-/** Put-to-printed latency of a watching process: ms from each put to its line on stdout. */
-async function watchLatency(client, cmd, args, env, key, count = 200) {
+/**
+ * Put-to-printed latency of a watching process: ms from each put to its line on stdout. Each
+ * put registers a new, well-formed instance under `prefix` (its id names the put), as the
+ * events a watch serves are; they are deleted afterwards.
+ */
+async function watchLatency(client, cmd, args, env, prefix, count = 200) {
   const child = spawn(cmd, args, { env, stdio: ['ignore', 'pipe', 'ignore'] });
   let buffer = '';
   const seen = new Map();
@@ -99,11 +103,13 @@ async function watchLatency(client, cmd, args, env, key, count = 200) {
   const sent = new Map();
   for (let i = 0; i < count; i++) {
     sent.set(String(i), process.hrtime.bigint());
-    await client.put(key).value(value('lat', `lat-${i}-x`));
+    await client.put(`${prefix}lat-${i}-x`).value(value('lat', `lat-${i}-x`));
     await sleep(10);
   }
   await sleep(500);
   child.kill('SIGTERM');
+  // The next watcher's puts register their instances anew, as these did.
+  await client.delete().prefix(prefix);
   const lat = [...sent].filter(([i]) => seen.has(i)).map(([i, t]) => Number(seen.get(i) - t) / 1e6);
   return { p50: percentile(lat, 50), p99: percentile(lat, 99), received: lat.length, sent: count };
 }
@@ -166,8 +172,8 @@ async function main() {
     target('svcreg list -o json (10,000) vs etcdctl get --keys-only', ten.counts.ms, ten.etcdctlKeys.ms, ten.counts.ms / ten.etcdctlKeys.ms, GOALS.counts);
 
     log('watch latency');
-    const svcregWatch = await watchLatency(client, SVCREG, ['watch', 'lat', '-o', 'ndjson'], env, '/services/lat/x');
-    const etcdctlWatch = await watchLatency(client, 'etcdctl', ['watch', '--prefix', '/services/lat/'], env, '/services/lat/x');
+    const svcregWatch = await watchLatency(client, SVCREG, ['watch', 'lat', '-o', 'ndjson'], env, '/services/lat/');
+    const etcdctlWatch = await watchLatency(client, 'etcdctl', ['watch', '--prefix', '/services/lat/'], env, '/services/lat/');
     target('svcreg watch p50 latency vs etcdctl watch', svcregWatch.p50, etcdctlWatch.p50, svcregWatch.p50 / etcdctlWatch.p50, GOALS.watchP50, { svcreg: svcregWatch, etcdctl: etcdctlWatch });
     results.targets.push({ name: 'svcreg watch p99 latency (ms)', measured_ms: svcregWatch.p99, goal_ms: GOALS.watchP99Ms, met: svcregWatch.p99 <= GOALS.watchP99Ms });
 

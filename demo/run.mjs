@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { freePort, healthy, scratchDir, spawnEtcd } from '../scripts/etcd-process.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const svcreg = join(here, '..', 'bin', 'svcreg.cjs');
+const svcreg = join(here, '..', 'bin', 'svcreg.js');
 const children = [];
 const dataDir = scratchDir();
 

@@ -1,10 +1,10 @@
 #!/usr/bin/env node
 // `npm run build`, after tsc (the library's ESM and types in dist/): the CLI as one
-// minified CommonJS bundle (dist/cli/svcreg.cjs, run by bin/svcreg.cjs through
+// minified CommonJS bundle (dist/cli/svcreg.cjs, run by bin/svcreg.js through
 // dist/cli/svcreg-loader.cjs) with a V8 code cache beside it. One file and a code cache
 // start faster than dist/'s ESM modules (measured in the README).
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, rmSync } from 'node:fs';
+import { copyFileSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -14,9 +14,9 @@ const out = join(root, 'dist', 'cli');
 // Libraries only some runs need (-o yaml, -o template, render): each in a file of its own
 // beside the bundle, required on first use, so every other start reads 200 KB less.
 const VENDORED = ['yaml', 'liquidjs'];
-await Promise.all(
+const vendorBuilds = await Promise.all(
   VENDORED.map((name) =>
-    build({ entryPoints: [name], outfile: join(out, 'vendor', `${name}.cjs`), bundle: true, platform: 'node', target: 'node20', format: 'cjs', minify: true, legalComments: 'none', logLevel: 'warning' }),
+    build({ entryPoints: [name], outfile: join(out, 'vendor', `${name}.cjs`), bundle: true, platform: 'node', target: 'node20', format: 'cjs', minify: true, legalComments: 'none', metafile: true, absWorkingDir: root, logLevel: 'warning' }),
   ),
 );
 const vendored = {
@@ -41,7 +41,7 @@ const lazyChildProcess = {
     }));
   },
 };
-await build({
+const cliBuild = await build({
   plugins: [vendored, lazyChildProcess],
   entryPoints: [join(root, 'src', 'main.ts')],
   outfile: join(out, 'svcreg.cjs'),
@@ -56,8 +56,11 @@ await build({
   // The bundle sits where tsc puts src/cli/program.ts, so relative paths stay right.
   define: { 'import.meta.url': '__svcregModuleUrl' },
   banner: { js: "var __svcregModuleUrl = require('node:url').pathToFileURL(__filename).href;" },
+  metafile: true,
+  absWorkingDir: root,
   logLevel: 'warning',
 });
+writeFileSync(join(out, 'THIRD-PARTY-LICENSES.txt'), licenceNotices([cliBuild, ...vendorBuilds]));
 copyFileSync(join(root, 'scripts', 'cli-loader.cjs'), join(out, 'svcreg-loader.cjs'));
 rmSync(join(out, 'svcreg.cjs.cache'), { force: true });
 // The cache holds what one run compiled: a `discover` that finds etcd refusing on a
@@ -69,3 +72,27 @@ const made = spawnSync(process.execPath, [join(out, 'svcreg-loader.cjs'), '--end
 });
 // Exit 3 is the refused connection the run expects; anything else means a broken bundle.
 if (made.status !== 3) throw new Error(`the bundle's cache-making run exited ${made.status}, not 3`);
+
+/**
+ * The licence of every npm package the bundles carry: they are inside dist/cli/, not
+ * installed beside it (package.json lists them as devDependencies), so their notices
+ * travel in this file.
+ */
+function licenceNotices(builds) {
+  const packages = new Set();
+  for (const { metafile } of builds) {
+    for (const input of Object.keys(metafile.inputs)) {
+      const m = /^(.*node_modules\/(?:@[^/]+\/)?[^/]+)\//.exec(input);
+      if (m) packages.add(m[1]);
+    }
+  }
+  return [...packages]
+    .map((dir) => {
+      const { name, version, license = 'licence below' } = JSON.parse(readFileSync(join(root, dir, 'package.json'), 'utf8'));
+      const file = readdirSync(join(root, dir)).find((f) => /^(licen[cs]e|copying)(\.|$)/i.test(f));
+      if (!file) throw new Error(`${name}: no licence file to ship with the bundle`);
+      return `${name}@${version} (${license})\n\n${readFileSync(join(root, dir, file), 'utf8').trim()}\n`;
+    })
+    .sort()
+    .join(`\n${'-'.repeat(72)}\n\n`);
+}

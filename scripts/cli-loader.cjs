@@ -1,4 +1,4 @@
-// The CLI's entry (bin/svcreg.cjs loads it): runs the bundle (dist/cli/svcreg.cjs) through
+// The CLI's entry (bin/svcreg.js loads it): runs the bundle (dist/cli/svcreg.cjs) through
 // vm.Script with the V8 code cache made at build time, so a start compiles little. A cache
 // from another Node version is rejected by V8 and the bundle simply compiles as usual.
 // SVCREG_WRITE_CODE_CACHE=1 (used by scripts/build.mjs only) writes the cache on exit.

@@ -1,12 +1,12 @@
 /**
- * NODE_EXTRA_CA_CERTS when bin/svcreg.cjs started Node without it (so that Node does not
+ * NODE_EXTRA_CA_CERTS when bin/svcreg.js started Node without it (so that Node does not
  * read the file, and its own root certificates, on every start): put back for the commands
  * svcreg runs, and trusted by svcreg's own TLS connections as Node would have trusted it.
  */
 import { readFileSync } from 'node:fs';
 import { warn, type Io } from '../output/io.js';
 
-/** Where bin/svcreg.cjs keeps NODE_EXTRA_CA_CERTS while Node starts. */
+/** Where bin/svcreg.js keeps NODE_EXTRA_CA_CERTS while Node starts. */
 const MOVED = 'SVCREG_NODE_EXTRA_CA_CERTS';
 
 /**

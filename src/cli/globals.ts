@@ -27,7 +27,7 @@ interface GlobalOptions {
 export interface Process {
   /** The arguments the program is parsed from, without node and the script. */
   readonly argv: readonly string[];
-  /** NODE_EXTRA_CA_CERTS, when bin/svcreg.cjs started Node without it (see extra-ca.ts). */
+  /** NODE_EXTRA_CA_CERTS, when bin/svcreg.js started Node without it (see extra-ca.ts). */
   readonly unloadedExtraCaCerts?: string;
   onSignal(handler: (signal: Signal) => void): () => void;
   onStdoutClosed(handler: () => void): void;

@@ -1,5 +1,5 @@
 /**
- * End to end: the built CLI (bin/svcreg.cjs -> the bundle in dist/cli/) as a real child process against
+ * End to end: the built CLI (bin/svcreg.js -> the bundle in dist/cli/) as a real child process against
  * one real etcd. Each test works under its own --prefix; data svcreg did not write
  * (seed-format values, malformed values, keys at the wrong depth) is put into etcd
  * directly with etcd3.

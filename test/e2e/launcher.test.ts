@@ -1,5 +1,5 @@
 /**
- * bin/svcreg.cjs run as a program (as a shell runs `svcreg`): its launcher line starts Node
+ * bin/svcreg.js run as a program (as a shell runs `svcreg`): its launcher line starts Node
  * without NODE_EXTRA_CA_CERTS, so that Node does not read the file and its own root
  * certificates on every start, and the CLI puts the variable back: for its own TLS
  * connections, trusted as Node would have trusted it, and for the commands it runs.
@@ -24,7 +24,7 @@ afterAll(async () => {
   if (certs) rmSync(certs.dir, { recursive: true, force: true });
 });
 
-/** The CLI started by Node itself (`node bin/svcreg.cjs`), which reads NODE_EXTRA_CA_CERTS as it starts. */
+/** The CLI started by Node itself (`node bin/svcreg.js`), which reads NODE_EXTRA_CA_CERTS as it starts. */
 function runWithNode(args: string[], env: Record<string, string | undefined>): Promise<CliResult> {
   const child = spawn(process.execPath, [BIN, ...args], { env: cliEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
@@ -62,7 +62,7 @@ it('an https:// endpoint without --cacert trusts the CA in NODE_EXTRA_CA_CERTS, 
   expect(refused.stderr).toMatch(/not signed by --cacert/);
 });
 
-it('the CA in NODE_EXTRA_CA_CERTS is trusted the same when Node loaded it itself (node bin/svcreg.cjs)', async () => {
+it('the CA in NODE_EXTRA_CA_CERTS is trusted the same when Node loaded it itself (node bin/svcreg.js)', async () => {
   const listed = await runWithNode([...withoutCacert(), 'list', '-o', 'json'], { NODE_EXTRA_CA_CERTS: certs.caFile });
   expect(listed.code, listed.stderr).toBe(0);
 });

@@ -3,7 +3,7 @@
  * the CLI's memory stays bounded however far behind the reader is, and every event
  * still arrives once, in revision order, when it reads again.
  *
- * SVCREG_TEST_BIN runs another build of the CLI (e.g. /tmp/oldmain/bin/svcreg.js, or bin/svcreg.cjs of a newer one) to
+ * SVCREG_TEST_BIN runs another build of the CLI (e.g. /tmp/oldmain/bin/svcreg.js) to
  * show this test fails on it.
  */
 import { spawn, type ChildProcess } from 'node:child_process';

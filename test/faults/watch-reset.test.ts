@@ -4,7 +4,7 @@
  * `discover --wait` must notice (the revision went back, or the cluster ID changed),
  * resync, and deliver what is there now; then the new writes, exactly once, in order.
  *
- * SVCREG_TEST_BIN runs another build of the CLI (e.g. /tmp/oldmain/bin/svcreg.js, or bin/svcreg.cjs of a newer one) to
+ * SVCREG_TEST_BIN runs another build of the CLI (e.g. /tmp/oldmain/bin/svcreg.js) to
  * show these tests fail on it.
  */
 import { spawn } from 'node:child_process';

@@ -1,5 +1,5 @@
 /**
- * Runs the built CLI (bin/svcreg.cjs -> the bundle in dist/cli/) as a real child process. Every child
+ * Runs the built CLI (bin/svcreg.js -> the bundle in dist/cli/) as a real child process. Every child
  * is killed by its PID when a test leaves it behind, with whatever it started (the
  * CLI under `script` on a pty, the command of `register --`).
  */
@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export const BIN = fileURLToPath(new URL('../../bin/svcreg.cjs', import.meta.url));
+export const BIN = fileURLToPath(new URL('../../bin/svcreg.js', import.meta.url));
 
 const live = new Set<ChildProcess>();
 // Every CLI child gets a home (and XDG config directory) that does not exist, so no test
@@ -116,7 +116,7 @@ export class CliProcess {
 
 /** Starts the CLI and returns at once. */
 export function startCli(args: string[], env: Record<string, string | undefined> = {}): CliProcess {
-  // As a shell runs `svcreg`: through the launcher line of bin/svcreg.cjs.
+  // As a shell runs `svcreg`: through the launcher line of bin/svcreg.js.
   return new CliProcess(spawn(BIN, args, { env: cliEnv(env), stdio: ['ignore', 'pipe', 'pipe'] }));
 }
 

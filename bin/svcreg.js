@@ -6,5 +6,5 @@
 // -e 0`: 59 -> 101 ms here), which only an https:// endpoint without --cacert needs. The CLI
 // puts the variable back for the commands it runs and trusts the file there itself
 // (src/cli/extra-ca.ts), beside Node's bundled roots: so not under NODE_OPTIONS=--use-openssl-ca,
-// whose store only Node can extend. CommonJS: an ES module stub costs ~8 ms more.
+// whose store only Node can extend. CommonJS (bin/package.json): an ES module stub costs ~8 ms more.
 require('../dist/cli/svcreg-loader.cjs');
