@@ -93,6 +93,16 @@ async function reached(): Promise<string[]> {
   return [...ids].sort();
 }
 
+/** Waits until the installed configuration's upstream lists exactly `ids` (its `# id` comments). */
+async function untilFileNames(ids: string[]): Promise<void> {
+  const deadline = Date.now() + 20_000;
+  const named = () => [...readFileSync(join(dir, 'nginx.conf'), 'utf8').matchAll(/max_fails=0;  # (\S+)/g)].map((m) => m[1]).sort();
+  while (JSON.stringify(named()) !== JSON.stringify([...ids].sort())) {
+    if (Date.now() > deadline) throw new Error(`the rendered file names ${JSON.stringify(named())}, not ${JSON.stringify(ids)}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 /** Waits until requests reach exactly `ids` (nginx reloads its workers in the background). */
 async function reachesExactly(ids: string[]): Promise<void> {
   const deadline = Date.now() + 20_000;
@@ -133,6 +143,7 @@ describe('render with nginx', () => {
   it('after a deregistration, requests no longer reach the backend that left', async () => {
     await removeBackend('b1');
     await reachesExactly(['b2', 'b3']);
+    await untilFileNames(['b2', 'b3']);
   });
 
   it('during an etcd outage nginx keeps routing to the last good set, and gets the changes once etcd answers', async () => {
@@ -151,6 +162,9 @@ describe('render with nginx', () => {
     const [last, ...others] = [...backends.keys()];
     for (const id of others) await removeBackend(id);
     await reachesExactly([last]);
+    // nginx passes over a stopped backend still in its file (proxy_next_upstream): wait for
+    // the file itself to name only `last`, or a render still due would change it below.
+    await untilFileNames([last]);
     const before = readFileSync(conf(), 'utf8');
     const stderrBefore = renderer!.stderr.length;
     await removeBackend(last);
