@@ -13,6 +13,7 @@ import { runCli, startCli, type CliProcess } from '../harness/cli.js';
 import { freePort, startEtcd, type EtcdCluster } from '../harness/etcd.js';
 import { serverScript, startBackend, type Backend } from '../harness/http-backend.js';
 import { TcpProxy } from '../harness/proxy.js';
+import { until } from '../harness/until.js';
 
 let etcd: EtcdCluster;
 let proxy: TcpProxy;
@@ -95,12 +96,8 @@ async function reached(): Promise<string[]> {
 
 /** Waits until the installed configuration's upstream lists exactly `ids` (its `# id` comments). */
 async function untilFileNames(ids: string[]): Promise<void> {
-  const deadline = Date.now() + 20_000;
   const named = () => [...readFileSync(join(dir, 'nginx.conf'), 'utf8').matchAll(/max_fails=0;  # (\S+)/g)].map((m) => m[1]).sort();
-  while (JSON.stringify(named()) !== JSON.stringify([...ids].sort())) {
-    if (Date.now() > deadline) throw new Error(`the rendered file names ${JSON.stringify(named())}, not ${JSON.stringify(ids)}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  await until(`the rendered file to name exactly ${JSON.stringify(ids)}`, () => JSON.stringify(named()) === JSON.stringify([...ids].sort()), 20_000);
 }
 
 /** Waits until requests reach exactly `ids` (nginx reloads its workers in the background). */

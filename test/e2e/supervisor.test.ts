@@ -12,6 +12,7 @@ import { Etcd3 } from 'etcd3';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, startCli, type CliProcess } from '../harness/cli.js';
 import { freePort, startEtcd, type EtcdCluster } from '../harness/etcd.js';
+import { until } from '../harness/until.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 let etcd: EtcdCluster;
@@ -49,14 +50,6 @@ function register(args: string[]): CliProcess {
 async function healthOf(key: string): Promise<string | undefined> {
   const value = await raw.get(key).string();
   return value ? JSON.parse(value).health?.status : undefined;
-}
-
-async function until(what: string, fn: () => Promise<boolean>, timeoutMs = 15_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await fn())) {
-    if (Date.now() > end) throw new Error(`timed out: ${what}`);
-    await sleep(50);
-  }
 }
 
 beforeAll(async () => {

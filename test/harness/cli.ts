@@ -114,15 +114,15 @@ export class CliProcess {
   }
 }
 
-/** Starts the CLI and returns at once. */
-export function startCli(args: string[], env: Record<string, string | undefined> = {}): CliProcess {
+/** Starts the CLI (`bin`: another copy of it, such as an installed one) and returns at once. */
+export function startCli(args: string[], env: Record<string, string | undefined> = {}, bin = BIN): CliProcess {
   // As a shell runs `svcreg`: through the launcher line of bin/svcreg.js.
-  return new CliProcess(spawn(BIN, args, { env: cliEnv(env), stdio: ['ignore', 'pipe', 'pipe'] }));
+  return new CliProcess(spawn(bin, args, { env: cliEnv(env), stdio: ['ignore', 'pipe', 'pipe'] }));
 }
 
 /** Runs the CLI to completion (killed after `timeoutMs`). */
-export async function runCli(args: string[], env: Record<string, string | undefined> = {}, timeoutMs = 30_000): Promise<CliResult> {
-  const p = startCli(args, env);
+export async function runCli(args: string[], env: Record<string, string | undefined> = {}, timeoutMs = 30_000, bin = BIN): Promise<CliResult> {
+  const p = startCli(args, env, bin);
   const timer = setTimeout(() => killTree(p.pid, 'SIGKILL'), timeoutMs);
   try {
     return await p.exited;

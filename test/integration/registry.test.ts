@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AlreadyRegisteredError, NotFoundError, Registry, type WatchEvent } from '../../src/index.js';
 import { startEtcd, type EtcdCluster } from '../harness/etcd.js';
 import { TcpProxy } from '../harness/proxy.js';
+import { until } from '../harness/until.js';
 
 let etcd: EtcdCluster;
 let raw: Etcd3;
@@ -17,16 +18,6 @@ function fresh(options: { endpoints?: string[]; timeoutMs?: number } = {}): Regi
   const registry = new Registry({ endpoints: options.endpoints ?? [etcd.endpoints], prefix: `/it-${++n}/`, timeoutMs: options.timeoutMs });
   registries.push(registry);
   return registry;
-}
-
-async function until<T>(what: string, fn: () => Promise<T | undefined> | T | undefined, timeoutMs = 15_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > end) throw new Error(`timed out: ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 async function take(iterator: AsyncIterator<WatchEvent>, count: number): Promise<WatchEvent[]> {

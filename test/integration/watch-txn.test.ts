@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Registry as RegistryType, WatchEvent } from '../../src/index.js';
 import { startEtcd, type EtcdCluster } from '../harness/etcd.js';
 import { TcpProxy } from '../harness/proxy.js';
+import { until } from '../harness/until.js';
 
 const { Registry } = (await import(process.env.SVCREG_TEST_LIB || '../../src/index.js')) as typeof import('../../src/index.js');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -63,14 +64,6 @@ async function watching(): Promise<{ registry: RegistryType; prefix: string; eve
   };
 }
 
-async function until(what: string, fn: () => boolean, timeoutMs = 30_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!fn()) {
-    if (Date.now() > end) throw new Error(`timed out: ${what}`);
-    await sleep(50);
-  }
-}
-
 const ids = (i: number) => Array.from({ length: 5 }, (_, j) => `i${i}-k${j}`);
 const seen = (events: WatchEvent[]) => events.map((e) => (e.type === 'RESYNC' ? 'RESYNC' : `${e.revision} ${e.type} ${e.key}`));
 
@@ -79,7 +72,7 @@ describe('registry.watch and transactions', () => {
     const w = await watching();
     const keys = ids(0).map((id) => `${w.prefix}web/${id}`);
     const revision = await etcd.members[0].txn(keys.map((k, j) => [k, value('web', ids(0)[j], j)]));
-    await until('5 events', () => w.events.length >= 5);
+    await until('5 events', () => w.events.length >= 5, 30_000);
     await sleep(500); // a duplicate would show up now
     await w.stop();
     expect(seen(w.events)).toEqual(keys.map((k) => `${revision} PUT ${k}`));
@@ -107,7 +100,7 @@ describe('registry.watch and transactions', () => {
       await sleep(400);
       proxy.restore();
     }
-    await until('300 transactions', () => written >= 300);
+    await until('300 transactions', () => written >= 300, 30_000);
     stop = true;
     await writer;
     await until(`${expected.length} events`, () => w.events.length >= expected.length, 40_000);
