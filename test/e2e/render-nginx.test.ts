@@ -26,7 +26,9 @@ const backends = new Map<string, Backend>();
 const env = () => ({ SVCREG_ENDPOINTS: etcd.endpoints, SVCREG_PREFIX: '/nginx-test/' });
 
 /** nginx's own flags: everything under the test's directory, errors on stderr. */
-const nginxArgs = (conf: string) => ['-p', dir, '-e', 'stderr', '-c', conf];
+const nginxArgs = (file: string) => ['-p', dir, '-e', 'stderr', '-c', file];
+/** The configuration render installs and nginx runs. */
+const conf = () => join(dir, 'nginx.conf');
 
 beforeAll(async () => {
   etcd = await startEtcd();
@@ -96,7 +98,7 @@ async function reached(): Promise<string[]> {
 
 /** Waits until the installed configuration's upstream lists exactly `ids` (its `# id` comments). */
 async function untilFileNames(ids: string[]): Promise<void> {
-  const named = () => [...readFileSync(join(dir, 'nginx.conf'), 'utf8').matchAll(/max_fails=0;  # (\S+)/g)].map((m) => m[1]).sort();
+  const named = () => [...readFileSync(conf(), 'utf8').matchAll(/max_fails=0;  # (\S+)/g)].map((m) => m[1]).sort();
   await until(`the rendered file to name exactly ${JSON.stringify(ids)}`, () => JSON.stringify(named()) === JSON.stringify([...ids].sort()), 20_000);
 }
 
@@ -113,7 +115,6 @@ async function reachesExactly(ids: string[]): Promise<void> {
 }
 
 describe('render with nginx', () => {
-  const conf = () => join(dir, 'nginx.conf');
   const check = () => `nginx -t -q ${nginxArgs('"$SVCREG_RENDERED"').join(' ')}`;
   const reload = () => `nginx -s reload ${nginxArgs(conf()).join(' ')}`;
 
