@@ -10,6 +10,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Etcd3 } from 'etcd3';
 import { freePort, healthy, scratchDir, spawnEtcd } from '../scripts/etcd-process.mjs';
+import { scratch, started } from './interrupt.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const SVCREG = join(root, 'bin', 'svcreg.js');
@@ -31,7 +32,7 @@ async function until(ok, what, timeoutMs = 30_000) {
 
 /** Starts `svcreg render` with `args`; resolves with the child once it has rendered (its stderr says so). */
 async function startRender(args, env) {
-  const child = spawn(process.execPath, [SVCREG, 'render', ...args], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = started(spawn(process.execPath, [SVCREG, 'render', ...args], { env, stdio: ['ignore', 'ignore', 'pipe'] }));
   let stderr = '';
   child.stderr.on('data', (d) => (stderr += d));
   await until(() => /rendered|is current/.test(stderr) || child.exitCode !== null, 'the first render');
@@ -46,7 +47,7 @@ const stop = (child) => new Promise((resolve) => (child.exitCode !== null ? reso
  * @returns {Promise<{ changes: number, p50_ms: number, p99_ms: number, instances: number, rss_mb: number, peak_rss_mb: number }>}
  */
 export async function renderLatency(endpoint, { changes = 200, instances = 10_000 } = {}) {
-  const dir = mkdtempSync(join(tmpdir(), 'svcreg-bench-render-'));
+  const dir = scratch(mkdtempSync(join(tmpdir(), 'svcreg-bench-render-')));
   const client = new Etcd3({ hosts: endpoint });
   const children = [];
   try {
@@ -93,8 +94,8 @@ export async function renderLatency(endpoint, { changes = 200, instances = 10_00
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const [clientPort, peerPort] = [await freePort(), await freePort()];
-  const data = scratchDir();
-  const etcd = spawnEtcd({ name: 'bench', clientPort, peerPort, dataDir: join(data, 'etcd'), initialCluster: `bench=http://127.0.0.1:${peerPort}`, clusterToken: 'svcreg-bench-render' });
+  const data = scratch(scratchDir());
+  const etcd = started(spawnEtcd({ name: 'bench', clientPort, peerPort, dataDir: join(data, 'etcd'), initialCluster: `bench=http://127.0.0.1:${peerPort}`, clusterToken: 'svcreg-bench-render' }));
   const endpoint = `http://127.0.0.1:${clientPort}`;
   try {
     await until(() => etcd.exitCode === null, 'etcd');

@@ -10,6 +10,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Etcd3 } from 'etcd3';
 import { freePort, healthy, scratchDir, spawnEtcd } from '../scripts/etcd-process.mjs';
+import { scratch, started } from './interrupt.mjs';
 import { renderLatency } from './render-latency.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -92,7 +93,7 @@ const rssMb = (pid) => Number(/VmRSS:\s+(\d+)/.exec(execFileSync('cat', [`/proc/
  * afterwards.
  */
 async function watchWindow(client, cmd, args, env, prefix, count) {
-  const child = spawn(cmd, args, { env, stdio: ['ignore', 'pipe', 'ignore'] });
+  const child = started(spawn(cmd, args, { env, stdio: ['ignore', 'pipe', 'ignore'] }));
   let buffer = '';
   const seen = new Map();
   child.stdout.on('data', (d) => {
@@ -144,13 +145,13 @@ async function watchLatencies(client, watchers, env, prefix, rounds = 2, perRoun
 }
 
 async function main() {
-  const dir = scratchDir();
+  const dir = scratch(scratchDir());
   const [clientPort, peerPort] = await Promise.all([freePort(), freePort()]);
-  const etcd = spawnEtcd({
+  const etcd = started(spawnEtcd({
     name: 'bench', clientPort, peerPort, dataDir: join(dir, 'etcd'),
     initialCluster: `bench=http://127.0.0.1:${peerPort}`, clusterToken: 'svcreg-bench',
     extraArgs: ['--quota-backend-bytes', String(4 * 1024 ** 3)],
-  });
+  }));
   const endpoint = `http://127.0.0.1:${clientPort}`;
   const env = { ...process.env, SVCREG_ENDPOINTS: endpoint, ETCDCTL_API: '3', ETCDCTL_ENDPOINTS: endpoint, NO_COLOR: '1' };
   const client = new Etcd3({ hosts: endpoint });
@@ -215,7 +216,7 @@ async function main() {
     const gone = [];
     for (let i = 0; i < 10; i++) {
       const key = `/services/stop/s${i}`;
-      const reg = spawn(SVCREG, ['register', 'stop', '--id', `s${i}`, '--address', '127.0.0.1', '--port', '1'], { env, stdio: ['ignore', 'pipe', 'ignore'] });
+      const reg = started(spawn(SVCREG, ['register', 'stop', '--id', `s${i}`, '--address', '127.0.0.1', '--port', '1'], { env, stdio: ['ignore', 'pipe', 'ignore'] }));
       // Listened for now: the registrant can exit before the watcher below is cancelled.
       const exited = new Promise((r) => reg.once('exit', r));
       await new Promise((r) => reg.stdout.once('data', r));
@@ -230,7 +231,7 @@ async function main() {
     results.targets.push({ name: 'SIGINT -> key gone, max of 10 (ms)', measured_ms: Math.max(...gone), goal_ms: GOALS.stopMs, met: Math.max(...gone) <= GOALS.stopMs, all_ms: gone });
 
     log('an idle registrant for 10 s');
-    const idle = spawn(SVCREG, ['register', 'idle', '--address', '127.0.0.1', '--port', '1', '--ttl', '3'], { env, stdio: ['ignore', 'pipe', 'ignore'] });
+    const idle = started(spawn(SVCREG, ['register', 'idle', '--address', '127.0.0.1', '--port', '1', '--ttl', '3'], { env, stdio: ['ignore', 'pipe', 'ignore'] }));
     await new Promise((r) => idle.stdout.once('data', r));
     const cpu0 = cpuTicks(idle.pid);
     await sleep(10_000);
@@ -240,7 +241,7 @@ async function main() {
     results.targets.push({ name: 'idle registrant RSS (MB), CPU over 10 s', measured_mb: Number(rss.toFixed(1)), cpu_percent: ticks, goal_mb: GOALS.idleMb, met: rss <= GOALS.idleMb });
 
     log('1,000 registrations in one library process, TTL 6 s, for 10 s');
-    const many = spawn('node', [join(root, 'bench', 'many-registrations.mjs'), '1000', '6'], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+    const many = started(spawn('node', [join(root, 'bench', 'many-registrations.mjs'), '1000', '6'], { env, stdio: ['ignore', 'pipe', 'inherit'] }));
     const manyOut = [];
     many.stdout.on('data', (d) => manyOut.push(String(d)));
     while (!manyOut.join('').includes('ready')) await sleep(50);
